@@ -1,0 +1,133 @@
+//! The `.vvk` bundle: the one artifact between `vvc` and `vv-run`, and the device ABI both sides
+//! agree on (status words, trap codes, hypercall layout). Nothing here knows walrus, tera or OpenCL.
+
+pub mod abi;
+mod format;
+
+pub use format::{read_bundle, write_bundle, BundleError, FORMAT_VERSION, MAGIC};
+
+use bincode::{Decode, Encode};
+
+/// Everything `vv-run` needs to run a compiled program.
+#[derive(Debug, Clone, PartialEq, Encode, Decode)]
+pub struct Bundle {
+    /// sha256 of everything that determines the output (input bytes, options, compiler, templates).
+    pub content_hash: [u8; 32],
+    /// File name the program was built from, for messages.
+    pub source_name: String,
+    /// Version of the compiler that wrote the bundle.
+    pub compiler_version: String,
+    pub options: BuildOptions,
+    /// The OpenCL C program: runtime prelude, every function, the dispatcher and the kernels.
+    pub opencl: String,
+    pub memory: MemoryLayout,
+    /// Initial value bits of every global, in index order (i32/f32 zero-extended to 64 bits).
+    pub globals: Vec<u64>,
+    /// Exported functions a host may invoke, each with its invoke index.
+    pub exports: Vec<Export>,
+    /// Host calls (WASI imports) the program uses.
+    pub imports: Vec<ImportUse>,
+    /// Function names by function id (name section, or a generated name).
+    pub function_names: Vec<String>,
+    /// Stack slots at the bottom of each VM's call stack that carry invoke arguments and results.
+    /// The entry frame starts right above them.
+    pub invoke_slots: u32,
+    /// Rows (8-byte slots) of each VM's call stack buffer: invoke slots, the call stack, and slack
+    /// for the arguments of a call that is about to overflow.
+    pub stack_rows: u32,
+    /// Function id of the synthetic entry every VM starts in (runs `start`, then the invoke).
+    pub entry_function: u32,
+    /// Invoke index of the WASI command entry (`_start`), if the program has one.
+    pub command_entry: Option<u32>,
+}
+
+/// Options given to `vvc build` that shape the generated code and the VM layout.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Encode, Decode)]
+pub struct BuildOptions {
+    /// Largest linear memory one VM may grow to, in bytes (a multiple of 64 KiB).
+    pub heap_size: u64,
+    /// Call-stack bytes per VM.
+    pub stack_size: u64,
+    /// Memory interleave granularity in bytes: 1, 4 or 8.
+    pub interleave: u32,
+    /// Fuel per launch: loop iterations and calls a VM may run before it yields to the host.
+    pub fuel: u64,
+}
+
+impl BuildOptions {
+    pub fn heap_pages(&self) -> u32 {
+        (self.heap_size / abi::PAGE_SIZE) as u32
+    }
+    pub fn stack_slots(&self) -> u32 {
+        (self.stack_size / 8) as u32
+    }
+}
+
+impl Default for BuildOptions {
+    fn default() -> Self {
+        BuildOptions { heap_size: 4 << 20, stack_size: 128 << 10, interleave: 4, fuel: 1 << 20 }
+    }
+}
+
+/// The linear memory every VM starts with.
+#[derive(Debug, Clone, PartialEq, Encode, Decode)]
+pub struct MemoryLayout {
+    /// Whether the module has a linear memory at all.
+    pub present: bool,
+    pub initial_pages: u32,
+    /// The most pages a VM may grow to: the module's maximum, capped by the heap size.
+    pub max_pages: u32,
+    /// Initial contents from address 0 (active data segments applied); the rest is zero.
+    pub image: Vec<u8>,
+}
+
+/// The Wasm value types at the host boundary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Encode, Decode)]
+pub enum ValType {
+    I32,
+    I64,
+    F32,
+    F64,
+}
+
+impl std::fmt::Display for ValType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ValType::I32 => "i32",
+            ValType::I64 => "i64",
+            ValType::F32 => "f32",
+            ValType::F64 => "f64",
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Encode, Decode)]
+pub struct Export {
+    pub name: String,
+    pub function: u32,
+    pub params: Vec<ValType>,
+    pub results: Vec<ValType>,
+    /// Index a host writes into a VM's invoke word to call this export.
+    pub invoke_index: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Encode, Decode)]
+pub struct ImportUse {
+    pub module: String,
+    pub name: String,
+    pub call: abi::HostCall,
+}
+
+impl Bundle {
+    pub fn export(&self, name: &str) -> Option<&Export> {
+        self.exports.iter().find(|e| e.name == name)
+    }
+
+    pub fn hash_hex(&self) -> String {
+        self.content_hash.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    pub fn function_name(&self, id: u32) -> &str {
+        self.function_names.get(id as usize).map(String::as_str).unwrap_or("<unknown>")
+    }
+}

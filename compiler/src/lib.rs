@@ -1,0 +1,84 @@
+//! vvc as a library: compiles a WebAssembly program (binary or text) into a `Bundle` whose
+//! OpenCL C runs one VM per work-item. `compile` is pure; `cache` keeps built bundles by hash.
+
+pub mod cache;
+mod emit;
+pub mod error;
+mod front;
+mod lower;
+pub mod size;
+
+pub use emit::PROGRAM_MARKER;
+pub use error::CompileError;
+
+use sha2::{Digest, Sha256};
+use vv_bundle::{BuildOptions, Bundle, FORMAT_VERSION};
+
+/// Checks the options a user can get wrong.
+pub fn validate_options(opts: &BuildOptions) -> Result<(), String> {
+    if ![1, 4, 8].contains(&opts.interleave) {
+        return Err(format!("--interleave must be 1, 4 or 8 bytes, not {}", opts.interleave));
+    }
+    if opts.heap_size % vv_bundle::abi::PAGE_SIZE != 0 || opts.heap_size > 4 << 30 {
+        return Err(format!("--heap-size must be a multiple of 64 KiB and at most 4 GiB, not {}", opts.heap_size));
+    }
+    if opts.stack_size < 1024 || opts.stack_size > 64 << 20 {
+        return Err(format!("--stack-size must be between 1 KiB and 64 MiB, not {}", opts.stack_size));
+    }
+    if opts.fuel == 0 || opts.fuel > i32::MAX as u64 {
+        return Err(format!("--fuel must be between 1 and {}, not {}", i32::MAX, opts.fuel));
+    }
+    Ok(())
+}
+
+/// sha256 of everything that determines a bundle: input bytes, its name, the options, the
+/// compiler and bundle versions, and the templates.
+pub fn content_hash(source_name: &str, input: &[u8], opts: &BuildOptions) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(b"vvc\0");
+    h.update(env!("CARGO_PKG_VERSION").as_bytes());
+    h.update(FORMAT_VERSION.to_le_bytes());
+    h.update(emit::PRELUDE.as_bytes());
+    h.update(emit::KERNEL_TEMPLATE.as_bytes());
+    h.update(format!("{opts:?}").as_bytes());
+    h.update((source_name.len() as u64).to_le_bytes());
+    h.update(source_name.as_bytes());
+    h.update(input);
+    h.finalize().into()
+}
+
+/// Compiles a program. `source_name` names the input in messages and in the bundle.
+pub fn compile(source_name: &str, input: &[u8], opts: &BuildOptions) -> Result<Bundle, CompileError> {
+    validate_options(opts).map_err(|message| CompileError::Limits { path: source_name.into(), message })?;
+    let wasm = front::wasm_bytes(source_name, input)?;
+    let module = front::parse(source_name, &wasm)?;
+    let lowered = lower::lower(&module, source_name, opts)?;
+    let opencl = emit::render(&lowered, opts.interleave)
+        .map_err(|e| CompileError::Internal { path: source_name.into(), message: e.to_string() })?;
+    Ok(Bundle {
+        content_hash: content_hash(source_name, input, opts),
+        source_name: source_name.to_string(),
+        compiler_version: env!("CARGO_PKG_VERSION").to_string(),
+        options: opts.clone(),
+        opencl,
+        memory: lowered.memory,
+        globals: lowered.globals,
+        exports: lowered.exports,
+        imports: lowered.imports,
+        function_names: lowered.function_names,
+        invoke_slots: lowered.invoke_slots,
+        stack_rows: lowered.stack_rows,
+        entry_function: lowered.entry_function,
+        command_entry: lowered.command_entry,
+    })
+}
+
+/// The program-specific part of a bundle's OpenCL C (everything after the prelude).
+pub fn program_text(opencl: &str) -> &str {
+    opencl.split_once(PROGRAM_MARKER).map(|(_, p)| p).unwrap_or(opencl)
+}
+
+/// The runtime prelude every program includes.
+pub fn prelude() -> &'static str {
+    emit::PRELUDE
+}

@@ -1,0 +1,747 @@
+//! Writes one Wasm function as an OpenCL C function that the kernel's dispatcher calls: locals and
+//! operand-stack slots are C variables, control flow is gotos, and every call, hypercall and loop
+//! head is a resume point where the VM can leave the kernel and later continue.
+
+use super::module::{Callee, ModuleCtx};
+use super::ops;
+use super::text::{Level, Text};
+use super::types::{literal, Ty};
+use std::collections::{BTreeSet, HashMap, HashSet};
+use vv_bundle::abi::{CopyIn, HostCall, Service};
+use walrus::ir::{Instr, InstrLocId, InstrSeqId, LoadKind, ExtendedLoad, StoreKind};
+use walrus::{LocalFunction, LocalId};
+
+/// A problem found while lowering a function: the feature and the byte offset of the instruction.
+pub struct LowerError {
+    pub feature: String,
+    pub offset: Option<u32>,
+}
+
+type Result<T> = std::result::Result<T, LowerError>;
+
+/// The lowered function.
+pub struct LoweredFunction {
+    pub text: String,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum FrameKind {
+    Function,
+    Block,
+    Loop,
+    If,
+}
+
+/// An enclosing block a branch can target.
+struct Frame {
+    seq: InstrSeqId,
+    kind: FrameKind,
+    label: String,
+    /// Stack height below the block's parameters.
+    base: usize,
+    /// Types a branch to this frame carries: parameters for a loop, results otherwise.
+    branch_types: Vec<Ty>,
+    results: Vec<Ty>,
+}
+
+/// A point where the function continues after leaving the kernel.
+struct Resume {
+    id: u32,
+    label: String,
+    /// Operand stack below the point (restored from the frame).
+    stack: Vec<Ty>,
+    /// Whether a hypercall answer must be applied to memory first.
+    hypercall: bool,
+}
+
+pub struct FunctionWriter<'a> {
+    m: &'a ModuleCtx<'a>,
+    f: &'a LocalFunction,
+    id: u32,
+    c_name: &'a str,
+    body: Text,
+    level: Level,
+    stack: Vec<Ty>,
+    max_depth: usize,
+    vars: BTreeSet<(Ty, usize)>,
+    locals: Vec<Ty>,
+    local_index: HashMap<LocalId, usize>,
+    params: usize,
+    frames: Vec<Frame>,
+    resumes: Vec<Resume>,
+    next_label: u32,
+    targeted: HashSet<String>,
+    unreachable: bool,
+    offset: Option<u32>,
+    uses_ea: bool,
+    uses_callee: bool,
+}
+
+impl<'a> FunctionWriter<'a> {
+    pub fn new(m: &'a ModuleCtx<'a>, f: &'a LocalFunction, id: u32, c_name: &'a str) -> Self {
+        FunctionWriter {
+            m,
+            f,
+            id,
+            c_name,
+            body: Text::default(),
+            level: Level(1),
+            stack: Vec::new(),
+            max_depth: 0,
+            vars: BTreeSet::new(),
+            locals: Vec::new(),
+            local_index: HashMap::new(),
+            params: 0,
+            frames: Vec::new(),
+            resumes: Vec::new(),
+            next_label: 0,
+            targeted: HashSet::new(),
+            unreachable: false,
+            offset: None,
+            uses_ea: false,
+            uses_callee: false,
+        }
+    }
+
+    fn unsupported<T>(&self, feature: impl Into<String>) -> Result<T> {
+        Err(LowerError { feature: feature.into(), offset: self.offset })
+    }
+
+    /// Lowers the whole function.
+    pub fn write(mut self, header: &str) -> Result<LoweredFunction> {
+        self.collect_locals()?;
+        let (_, results) = self.m.signature(self.f.ty()).map_err(|e| LowerError { feature: e.into(), offset: None })?;
+        let entry = self.f.entry_block();
+        self.frames.push(Frame {
+            seq: entry,
+            kind: FrameKind::Function,
+            label: String::new(),
+            base: 0,
+            branch_types: results.clone(),
+            results: results.clone(),
+        });
+        self.seq(entry)?;
+        self.frames.pop();
+        if !self.unreachable {
+            self.offset = None;
+            self.emit_return(&results);
+        }
+        Ok(LoweredFunction { text: self.assemble(header) })
+    }
+
+    fn collect_locals(&mut self) -> Result<()> {
+        let mut ids: Vec<LocalId> = self.f.args.clone();
+        self.params = ids.len();
+        let mut seen: HashSet<LocalId> = ids.iter().copied().collect();
+        let mut others = BTreeSet::new();
+        let mut visit = |l: LocalId| {
+            if !seen.contains(&l) {
+                seen.insert(l);
+                others.insert(l);
+            }
+        };
+        let mut pending = vec![self.f.entry_block()];
+        while let Some(seq) = pending.pop() {
+            for (instr, _) in &self.f.block(seq).instrs {
+                match instr {
+                    Instr::LocalGet(i) => visit(i.local),
+                    Instr::LocalSet(i) => visit(i.local),
+                    Instr::LocalTee(i) => visit(i.local),
+                    Instr::Block(b) => pending.push(b.seq),
+                    Instr::Loop(b) => pending.push(b.seq),
+                    Instr::IfElse(b) => {
+                        pending.push(b.consequent);
+                        pending.push(b.alternative);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        ids.extend(others);
+        for (i, id) in ids.iter().enumerate() {
+            let ty = Ty::from_walrus(self.m.module.locals.get(*id).ty()).or_else(|f| self.unsupported(f))?;
+            self.locals.push(ty);
+            self.local_index.insert(*id, i);
+        }
+        Ok(())
+    }
+
+    // ---- assembling the function -------------------------------------------------------------
+
+    fn frame_size(&self) -> usize {
+        2 + self.locals.len() + self.max_depth
+    }
+
+    fn assemble(&self, header: &str) -> String {
+        let mut t = Text::default();
+        let l1 = Level(1);
+        t.line(Level(0), format!("/* {header} */"));
+        t.line(Level(0), format!("static void {}(vm_t *vm) {{", self.c_name));
+        t.line(l1, format!("const uint frame = {}u;", self.frame_size()));
+        for ty in [Ty::I32, Ty::I64, Ty::F32, Ty::F64] {
+            let mut names: Vec<String> =
+                (0..self.locals.len()).filter(|&i| self.locals[i] == ty).map(|i| format!("loc{i}")).collect();
+            names.extend(self.vars.iter().filter(|(t, _)| *t == ty).map(|(t, d)| var(*t, *d)));
+            if !names.is_empty() {
+                t.line(l1, format!("{} {};", ty.c_type(), names.join(", ")));
+            }
+        }
+        if self.uses_ea {
+            t.line(l1, "ulong ea;");
+        }
+        if self.uses_callee {
+            t.line(l1, "uint callee;");
+        }
+        t.line(l1, "switch (vm->resume) {");
+        t.line(l1, "case 0u:");
+        let l2 = Level(2);
+        t.line(l2, "if (vm->fp + frame > VV_STACK_LIMIT) VV_TRAP(VV_TRAP_STACK_EXHAUSTED);");
+        for (i, ty) in self.locals.iter().enumerate() {
+            if i < self.params {
+                t.line(l2, format!("loc{i} = {};", ty.from_slot(&slot(2 + i))));
+            } else {
+                t.line(l2, format!("loc{i} = {};", ty.zero()));
+            }
+        }
+        t.line(l2, "break;");
+        for r in &self.resumes {
+            t.line(l1, format!("case {}u:", r.id));
+            self.restore(&mut t, l2, &r.stack);
+            if r.hypercall {
+                t.line(l2, "VV_TRAP_IF(vv_hc_apply(vm));");
+            }
+            t.line(l2, format!("goto {};", r.label));
+        }
+        t.line(l1, "default:");
+        t.line(l2, "VV_TRAP(VV_TRAP_UNREACHABLE);");
+        t.line(l1, "}");
+        t.append(&self.body);
+        t.line(Level(0), "}");
+        t.into_string()
+    }
+
+    fn restore(&self, t: &mut Text, l: Level, stack: &[Ty]) {
+        for (i, ty) in self.locals.iter().enumerate() {
+            t.line(l, format!("loc{i} = {};", ty.from_slot(&slot(2 + i))));
+        }
+        for (d, ty) in stack.iter().enumerate() {
+            t.line(l, format!("{} = {};", var(*ty, d), ty.from_slot(&slot(2 + self.locals.len() + d))));
+        }
+    }
+
+    /// Saves locals and the operand stack (below height `h`) to the frame before leaving.
+    fn spill(&mut self, h: usize) {
+        for (i, ty) in self.locals.clone().iter().enumerate() {
+            self.line(format!("{} = {};", slot(2 + i), ty.to_slot(&format!("loc{i}"))));
+        }
+        for d in 0..h {
+            let ty = self.stack[d];
+            self.line(format!("{} = {};", slot(2 + self.locals.len() + d), ty.to_slot(&var(ty, d))));
+        }
+    }
+
+    // ---- emission helpers --------------------------------------------------------------------
+
+    fn line(&mut self, s: impl AsRef<str>) {
+        self.body.line(self.level, s);
+    }
+
+    fn label_line(&mut self, label: &str) {
+        self.body.line(Level(self.level.0.saturating_sub(1)), format!("{label}:;"));
+    }
+
+    fn new_label(&mut self, prefix: &str) -> String {
+        self.next_label += 1;
+        format!("{prefix}{}", self.next_label)
+    }
+
+    fn new_resume(&mut self, stack: Vec<Ty>, hypercall: bool) -> (u32, String) {
+        let id = self.resumes.len() as u32 + 1;
+        let label = format!("R{id}");
+        self.resumes.push(Resume { id, label: label.clone(), stack, hypercall });
+        (id, label)
+    }
+
+    fn push(&mut self, ty: Ty) -> String {
+        let d = self.stack.len();
+        self.stack.push(ty);
+        self.max_depth = self.max_depth.max(self.stack.len());
+        self.vars.insert((ty, d));
+        var(ty, d)
+    }
+
+    fn pop(&mut self) -> Result<(Ty, String)> {
+        match self.stack.pop() {
+            Some(ty) => Ok((ty, var(ty, self.stack.len()))),
+            None => Err(LowerError { feature: "operand stack underflow (invalid module)".into(), offset: self.offset }),
+        }
+    }
+
+    fn top(&self) -> Result<String> {
+        match self.stack.last() {
+            Some(ty) => Ok(var(*ty, self.stack.len() - 1)),
+            None => Err(LowerError { feature: "operand stack underflow (invalid module)".into(), offset: self.offset }),
+        }
+    }
+
+    fn block_type(&self, seq: InstrSeqId) -> Result<(Vec<Ty>, Vec<Ty>)> {
+        use walrus::ir::InstrSeqType;
+        match self.f.block(seq).ty {
+            InstrSeqType::Simple(None) => Ok((vec![], vec![])),
+            InstrSeqType::Simple(Some(t)) => Ok((vec![], vec![Ty::from_walrus(t).or_else(|f| self.unsupported(f))?])),
+            InstrSeqType::MultiValue(id) => self.m.signature(id).or_else(|f| self.unsupported(f)),
+        }
+    }
+
+    // ---- control flow ------------------------------------------------------------------------
+
+    fn seq(&mut self, seq: InstrSeqId) -> Result<()> {
+        for (instr, loc) in &self.f.block(seq).instrs {
+            self.offset = offset(*loc);
+            self.instr(instr)?;
+            if self.unreachable {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn frame_index(&self, seq: InstrSeqId) -> Result<usize> {
+        match self.frames.iter().rposition(|f| f.seq == seq) {
+            Some(i) => Ok(i),
+            None => Err(LowerError { feature: "branch to an unknown block (invalid module)".into(), offset: self.offset }),
+        }
+    }
+
+    /// Moves the branch values on top of the stack to the target frame's slots and jumps there.
+    fn emit_branch(&mut self, seq: InstrSeqId) -> Result<()> {
+        let fi = self.frame_index(seq)?;
+        let (kind, base, types, label) = {
+            let f = &self.frames[fi];
+            (f.kind, f.base, f.branch_types.clone(), f.label.clone())
+        };
+        if kind == FrameKind::Function {
+            self.emit_return(&types);
+            return Ok(());
+        }
+        let n = types.len();
+        let top = self.stack.len() - n;
+        for (i, ty) in types.iter().enumerate() {
+            if top + i != base + i {
+                self.vars.insert((*ty, base + i));
+                self.line(format!("{} = {};", var(*ty, base + i), var(*ty, top + i)));
+            }
+        }
+        self.targeted.insert(label.clone());
+        self.line(format!("goto {label};"));
+        Ok(())
+    }
+
+    fn emit_return(&mut self, results: &[Ty]) {
+        let top = self.stack.len() - results.len();
+        for (i, ty) in results.iter().enumerate() {
+            self.line(format!("{} = {};", slot(2 + i), ty.to_slot(&var(*ty, top + i))));
+        }
+        self.line("vv_return(vm);");
+        self.line("return;");
+    }
+
+    fn block(&mut self, seq: InstrSeqId, kind: FrameKind) -> Result<()> {
+        let (params, results) = self.block_type(seq)?;
+        let base = self.stack.len() - params.len();
+        let label = self.new_label("L");
+        let branch_types = if kind == FrameKind::Loop { params.clone() } else { results.clone() };
+        if kind == FrameKind::Loop {
+            self.label_line(&label);
+            let stack = self.stack.clone();
+            let (rid, rlabel) = self.new_resume(stack, false);
+            self.line("if (--vm->fuel <= 0) {");
+            self.level.0 += 1;
+            self.spill(self.stack.len());
+            self.line(format!("vm->resume = {rid}u;"));
+            self.line("return;");
+            self.level.0 -= 1;
+            self.line("}");
+            self.label_line(&rlabel);
+        }
+        self.frames.push(Frame { seq, kind, label: label.clone(), base, branch_types, results: results.clone() });
+        self.seq(seq)?;
+        self.frames.pop();
+        let falls_through = !self.unreachable;
+        self.stack.truncate(base);
+        for t in &results {
+            self.push(*t);
+        }
+        let targeted = kind != FrameKind::Loop && self.targeted.contains(&label);
+        if targeted {
+            self.label_line(&label);
+        }
+        self.unreachable = !(falls_through || targeted);
+        Ok(())
+    }
+
+    fn if_else(&mut self, consequent: InstrSeqId, alternative: InstrSeqId) -> Result<()> {
+        let (_, cond) = self.pop()?;
+        let (params, results) = self.block_type(consequent)?;
+        let base = self.stack.len() - params.len();
+        let entry_stack = self.stack.clone();
+        let label = self.new_label("L");
+        self.line(format!("if ({cond}) {{"));
+        self.level.0 += 1;
+        self.frames.push(Frame {
+            seq: consequent,
+            kind: FrameKind::If,
+            label: label.clone(),
+            base,
+            branch_types: results.clone(),
+            results: results.clone(),
+        });
+        self.seq(consequent)?;
+        let then_falls = !self.unreachable;
+        self.unreachable = false;
+        self.stack = entry_stack;
+        self.frames.last_mut().expect("if frame").seq = alternative;
+        let else_falls = if self.f.block(alternative).instrs.is_empty() {
+            true
+        } else {
+            self.level.0 -= 1;
+            self.line("} else {");
+            self.level.0 += 1;
+            self.seq(alternative)?;
+            !self.unreachable
+        };
+        let frame = self.frames.pop().expect("if frame");
+        self.level.0 -= 1;
+        self.line("}");
+        self.stack.truncate(base);
+        for t in &frame.results {
+            self.push(*t);
+        }
+        let targeted = self.targeted.contains(&label);
+        if targeted {
+            self.label_line(&label);
+        }
+        self.unreachable = !(then_falls || else_falls || targeted);
+        Ok(())
+    }
+
+    // ---- instructions ------------------------------------------------------------------------
+
+    fn instr(&mut self, instr: &Instr) -> Result<()> {
+        match instr {
+            Instr::Block(b) => self.block(b.seq, FrameKind::Block)?,
+            Instr::Loop(b) => self.block(b.seq, FrameKind::Loop)?,
+            Instr::IfElse(b) => self.if_else(b.consequent, b.alternative)?,
+            Instr::Br(b) => {
+                self.emit_branch(b.block)?;
+                self.unreachable = true;
+            }
+            Instr::BrIf(b) => {
+                let (_, cond) = self.pop()?;
+                self.line(format!("if ({cond}) {{"));
+                self.level.0 += 1;
+                self.emit_branch(b.block)?;
+                self.level.0 -= 1;
+                self.line("}");
+            }
+            Instr::BrTable(b) => {
+                let (_, index) = self.pop()?;
+                self.line(format!("switch ({index}) {{"));
+                for (i, target) in b.blocks.iter().enumerate() {
+                    self.line(format!("case {i}u:"));
+                    self.level.0 += 1;
+                    self.emit_branch(*target)?;
+                    self.level.0 -= 1;
+                }
+                self.line("default:");
+                self.level.0 += 1;
+                self.emit_branch(b.default)?;
+                self.level.0 -= 1;
+                self.line("}");
+                self.unreachable = true;
+            }
+            Instr::Return(_) => {
+                let results = self.frames[0].results.clone();
+                self.emit_return(&results);
+                self.unreachable = true;
+            }
+            Instr::Unreachable(_) => {
+                self.line("VV_TRAP(VV_TRAP_UNREACHABLE);");
+                self.unreachable = true;
+            }
+            Instr::Drop(_) => {
+                self.pop()?;
+            }
+            Instr::Select(_) => {
+                let (_, c) = self.pop()?;
+                let (_, b) = self.pop()?;
+                let a = self.top()?;
+                self.line(format!("{a} = {c} ? {a} : {b};"));
+            }
+            Instr::Const(c) => {
+                let (ty, lit) = literal(c.value).or_else(|f| self.unsupported(f))?;
+                let dst = self.push(ty);
+                self.line(format!("{dst} = {lit};"));
+            }
+            Instr::LocalGet(l) => {
+                let i = self.local_index[&l.local];
+                let dst = self.push(self.locals[i]);
+                self.line(format!("{dst} = loc{i};"));
+            }
+            Instr::LocalSet(l) => {
+                let i = self.local_index[&l.local];
+                let (_, v) = self.pop()?;
+                self.line(format!("loc{i} = {v};"));
+            }
+            Instr::LocalTee(l) => {
+                let i = self.local_index[&l.local];
+                let v = self.top()?;
+                self.line(format!("loc{i} = {v};"));
+            }
+            Instr::GlobalGet(g) => {
+                let info = self.m.global(g.global).or_else(|f| self.unsupported(f))?;
+                let dst = self.push(info.ty);
+                match &info.constant {
+                    Some(lit) => self.line(format!("{dst} = {lit};")),
+                    None => self.line(format!("{dst} = {};", info.ty.from_slot(&format!("VV_GLOBAL({})", info.index)))),
+                }
+            }
+            Instr::GlobalSet(g) => {
+                let info = self.m.global(g.global).or_else(|f| self.unsupported(f))?;
+                let (ty, v) = self.pop()?;
+                self.line(format!("VV_GLOBAL({}) = {};", info.index, ty.to_slot(&v)));
+            }
+            Instr::Binop(b) => {
+                let (_, rhs) = self.pop()?;
+                let (_, lhs) = self.pop()?;
+                let Some(op) = ops::binop(b.op, &lhs, &rhs) else {
+                    return self.unsupported(format!("operator {:?}", b.op));
+                };
+                self.apply(op)?;
+            }
+            Instr::Unop(u) => {
+                let (_, a) = self.pop()?;
+                let Some(op) = ops::unop(u.op, &a) else {
+                    return self.unsupported(format!("operator {:?}", u.op));
+                };
+                self.apply(op)?;
+            }
+            Instr::Load(l) => self.load(l.kind, l.arg.offset)?,
+            Instr::Store(s) => self.store(s.kind, s.arg.offset)?,
+            Instr::MemorySize(_) => {
+                let dst = self.push(Ty::I32);
+                self.line(format!("{dst} = vm->pages;"));
+            }
+            Instr::MemoryGrow(_) => {
+                let (_, n) = self.pop()?;
+                let dst = self.push(Ty::I32);
+                self.line(format!("{dst} = vv_memory_grow(vm, {n});"));
+            }
+            Instr::MemoryFill(_) => {
+                let (_, n) = self.pop()?;
+                let (_, v) = self.pop()?;
+                let (_, d) = self.pop()?;
+                self.line(format!("VV_TRAP_IF(vv_memory_fill(vm, {d}, {v}, {n}));"));
+            }
+            Instr::MemoryCopy(_) => {
+                let (_, n) = self.pop()?;
+                let (_, s) = self.pop()?;
+                let (_, d) = self.pop()?;
+                self.line(format!("VV_TRAP_IF(vv_memory_copy(vm, {d}, {s}, {n}));"));
+            }
+            Instr::Call(c) => match self.m.callee(c.func) {
+                Callee::Local(id) => {
+                    let (params, results) = self.m.func_signature(c.func).or_else(|f| self.unsupported(f))?;
+                    self.call(&format!("{id}u"), &params, &results)?;
+                }
+                Callee::Host(call) => self.host_call(call)?,
+            },
+            Instr::CallIndirect(c) => {
+                if Some(c.table) != self.m.table_id() {
+                    return self.unsupported("call_indirect through a table other than table 0");
+                }
+                let (params, results) = self.m.signature(c.ty).or_else(|f| self.unsupported(f))?;
+                let sig = self.m.sig_id(c.ty).or_else(|f| self.unsupported(f))?;
+                let (_, index) = self.pop()?;
+                self.uses_callee = true;
+                self.line(format!("if ({index} >= VV_TABLE_SIZE) VV_TRAP(VV_TRAP_TABLE_BOUNDS);"));
+                self.line(format!("callee = vv_table[{index}];"));
+                self.line("if (callee == VV_NO_FUNC) VV_TRAP(VV_TRAP_NULL_ELEMENT);");
+                self.line(format!("if (vv_func_sig[callee] != {sig}u) VV_TRAP(VV_TRAP_SIGNATURE);"));
+                self.call("callee", &params, &results)?;
+            }
+            other => return self.unsupported(instr_name(other)),
+        }
+        Ok(())
+    }
+
+    fn apply(&mut self, op: ops::Op) -> Result<()> {
+        if let Some(check) = &op.trap_check {
+            self.line(format!("VV_TRAP_IF({check});"));
+        }
+        let dst = self.push(op.result);
+        self.line(format!("{dst} = {};", op.expr));
+        Ok(())
+    }
+
+    fn effective_address(&mut self, addr: &str, offset: u64, width: u32) {
+        self.uses_ea = true;
+        if offset == 0 {
+            self.line(format!("ea = (ulong){addr};"));
+        } else {
+            self.line(format!("ea = (ulong){addr} + {offset}ul;"));
+        }
+        self.line(format!("VV_BOUNDS(ea, {width}ul);"));
+    }
+
+    fn load(&mut self, kind: LoadKind, offset: u64) -> Result<()> {
+        use ExtendedLoad::*;
+        let (ty, expr) = match kind {
+            LoadKind::I32 { atomic: false } => (Ty::I32, "vv_load32(vm, ea)"),
+            LoadKind::I64 { atomic: false } => (Ty::I64, "vv_load64(vm, ea)"),
+            LoadKind::F32 => (Ty::F32, "as_float(vv_load32(vm, ea))"),
+            LoadKind::F64 => (Ty::F64, "as_double(vv_load64(vm, ea))"),
+            LoadKind::I32_8 { kind: SignExtend } => (Ty::I32, "(uint)(int)(char)vv_load8(vm, ea)"),
+            LoadKind::I32_8 { kind: ZeroExtend } => (Ty::I32, "vv_load8(vm, ea)"),
+            LoadKind::I32_16 { kind: SignExtend } => (Ty::I32, "(uint)(int)(short)vv_load16(vm, ea)"),
+            LoadKind::I32_16 { kind: ZeroExtend } => (Ty::I32, "vv_load16(vm, ea)"),
+            LoadKind::I64_8 { kind: SignExtend } => (Ty::I64, "(ulong)(long)(char)vv_load8(vm, ea)"),
+            LoadKind::I64_8 { kind: ZeroExtend } => (Ty::I64, "(ulong)vv_load8(vm, ea)"),
+            LoadKind::I64_16 { kind: SignExtend } => (Ty::I64, "(ulong)(long)(short)vv_load16(vm, ea)"),
+            LoadKind::I64_16 { kind: ZeroExtend } => (Ty::I64, "(ulong)vv_load16(vm, ea)"),
+            LoadKind::I64_32 { kind: SignExtend } => (Ty::I64, "(ulong)(long)(int)vv_load32(vm, ea)"),
+            LoadKind::I64_32 { kind: ZeroExtend } => (Ty::I64, "(ulong)vv_load32(vm, ea)"),
+            LoadKind::V128 => return self.unsupported("SIMD (v128.load)"),
+            _ => return self.unsupported("threads (atomic loads)"),
+        };
+        let (_, addr) = self.pop()?;
+        self.effective_address(&addr, offset, kind.width());
+        let dst = self.push(ty);
+        self.line(format!("{dst} = {expr};"));
+        Ok(())
+    }
+
+    fn store(&mut self, kind: StoreKind, offset: u64) -> Result<()> {
+        let (_, v) = self.pop()?;
+        let (_, addr) = self.pop()?;
+        let stmt = match kind {
+            StoreKind::I32 { atomic: false } => format!("vv_store32(vm, ea, {v});"),
+            StoreKind::I64 { atomic: false } => format!("vv_store64(vm, ea, {v});"),
+            StoreKind::F32 => format!("vv_store32(vm, ea, as_uint({v}));"),
+            StoreKind::F64 => format!("vv_store64(vm, ea, as_ulong({v}));"),
+            StoreKind::I32_8 { atomic: false } => format!("vv_store8(vm, ea, {v});"),
+            StoreKind::I32_16 { atomic: false } => format!("vv_store16(vm, ea, {v});"),
+            StoreKind::I64_8 { atomic: false } => format!("vv_store8(vm, ea, (uint){v});"),
+            StoreKind::I64_16 { atomic: false } => format!("vv_store16(vm, ea, (uint){v});"),
+            StoreKind::I64_32 { atomic: false } => format!("vv_store32(vm, ea, (uint){v});"),
+            StoreKind::V128 => return self.unsupported("SIMD (v128.store)"),
+            _ => return self.unsupported("threads (atomic stores)"),
+        };
+        self.effective_address(&addr, offset, kind.width());
+        self.line(stmt);
+        Ok(())
+    }
+
+    /// A call to a function of this module: spill, pass arguments in the callee's frame, leave
+    /// to the dispatcher, and on return restore and take the results.
+    fn call(&mut self, callee: &str, params: &[Ty], results: &[Ty]) -> Result<()> {
+        let mut args = Vec::new();
+        for _ in params {
+            args.push(self.pop()?);
+        }
+        args.reverse();
+        let h = self.stack.len();
+        let below = self.stack.clone();
+        self.spill(h);
+        for (i, (ty, v)) in args.iter().enumerate() {
+            self.line(format!("{} = {};", slot_in_callee(2 + i), ty.to_slot(v)));
+        }
+        let (rid, rlabel) = self.new_resume(below, false);
+        self.line(format!("vv_call(vm, {callee}, {}u, {rid}u, frame);", self.id));
+        self.line("return;");
+        self.label_line(&rlabel);
+        for (i, ty) in results.iter().enumerate() {
+            let dst = self.push(*ty);
+            self.line(format!("{dst} = {};", ty.from_slot(&slot_in_callee(2 + i))));
+        }
+        Ok(())
+    }
+
+    /// A call to a WASI import: the device part, or a hypercall serviced by the host.
+    fn host_call(&mut self, call: HostCall) -> Result<()> {
+        let (params, returns) = call.signature();
+        let mut args = Vec::new();
+        for _ in params {
+            args.push(self.pop()?.1);
+        }
+        args.reverse();
+        match call.service() {
+            Service::DeviceExit => {
+                self.line(format!("VV_EXIT({});", args[0]));
+                self.unreachable = true;
+            }
+            Service::DeviceYield => {
+                self.line("vm->fuel = 0;");
+                let dst = self.push(Ty::I32);
+                self.line(format!("{dst} = 0u;"));
+            }
+            Service::Host(copy_in) => {
+                let h = self.stack.len();
+                let below = self.stack.clone();
+                self.spill(h);
+                for (i, a) in args.iter().enumerate() {
+                    self.line(format!("VV_HC(VV_HC_ARGS + {i}u) = (ulong){a};"));
+                }
+                match copy_in {
+                    CopyIn::None => {}
+                    CopyIn::IovecData => self.line(format!("VV_TRAP_IF(vv_hc_copy_iovec_data(vm, {}, {}));", args[1], args[2])),
+                    CopyIn::IovecList => self.line(format!("VV_TRAP_IF(vv_hc_copy_iovec_list(vm, {}, {}));", args[1], args[2])),
+                }
+                let (rid, rlabel) = self.new_resume(below, true);
+                self.line(format!("VV_HYPERCALL({}u, {rid}u); /* {} */", call as u32, call.wasi_name()));
+                self.label_line(&rlabel);
+                if returns {
+                    let dst = self.push(Ty::I32);
+                    self.line(format!("{dst} = (uint)VV_HC(VV_HC_RESULT);"));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Name of the operand-stack variable of type `ty` at depth `d`.
+fn var(ty: Ty, d: usize) -> String {
+    format!("{}_{d}", ty.prefix())
+}
+
+/// Slot `i` of the current frame.
+fn slot(i: usize) -> String {
+    format!("VV_SLOT(vm->fp + {i}u)")
+}
+
+/// Slot `i` of the frame a call from here pushes.
+fn slot_in_callee(i: usize) -> String {
+    format!("VV_SLOT(vm->fp + frame + {i}u)")
+}
+
+fn offset(loc: InstrLocId) -> Option<u32> {
+    (!loc.is_default()).then(|| loc.data())
+}
+
+/// The Wasm name of an instruction the translator does not handle.
+fn instr_name(i: &Instr) -> String {
+    let dbg = format!("{i:?}");
+    let name = dbg.split([' ', '(', '{']).next().unwrap_or("instruction").to_string();
+    match name.as_str() {
+        "MemoryInit" | "DataDrop" => format!("bulk memory ({name}: passive data segments)"),
+        "TableGet" | "TableSet" | "TableGrow" | "TableSize" | "TableFill" | "RefNull" | "RefIsNull" | "RefFunc" => {
+            format!("reference types ({name})")
+        }
+        "TableInit" | "ElemDrop" | "TableCopy" => format!("bulk table operations ({name})"),
+        "ReturnCall" | "ReturnCallIndirect" => format!("tail calls ({name})"),
+        "TernOp" | "LoadSimd" => format!("SIMD ({name})"),
+        "AtomicRmw" | "Cmpxchg" | "AtomicNotify" | "AtomicWait" | "AtomicFence" => format!("threads ({name})"),
+        _ => format!("instruction {name}"),
+    }
+}

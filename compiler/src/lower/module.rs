@@ -1,0 +1,151 @@
+//! Module-wide facts the function writer asks about: function ids and names, what a call goes to
+//! (a function here or a host call), canonical signatures, globals, the table.
+
+use super::types::{literal, Ty};
+use std::collections::HashMap;
+use vv_bundle::abi::HostCall;
+use walrus::{ConstExpr, FunctionId, FunctionKind, GlobalId, GlobalKind, Module, TableId, TypeId};
+
+/// Signature id no function has (a `call_indirect` type that nothing in the table can match).
+pub const NO_SIG: u32 = 0xffff_fffe;
+
+/// What a call instruction reaches.
+#[derive(Debug, Clone, Copy)]
+pub enum Callee {
+    /// A function of the module, by dispatch id.
+    Local(u32),
+    /// A WASI import.
+    Host(HostCall),
+}
+
+pub struct GlobalInfo {
+    pub index: u32,
+    pub ty: Ty,
+    /// Literal of an immutable global's value: reads become constants.
+    pub constant: Option<String>,
+    /// Initial value bits.
+    pub init: u64,
+}
+
+pub struct ModuleCtx<'m> {
+    pub module: &'m Module,
+    callees: HashMap<FunctionId, Callee>,
+    /// Display names by dispatch id (local functions, then the entry).
+    names: Vec<String>,
+    /// Local functions in dispatch-id order.
+    pub locals: Vec<FunctionId>,
+    sigs: HashMap<(Vec<Ty>, Vec<Ty>), u32>,
+    globals: HashMap<GlobalId, GlobalInfo>,
+    table: Option<TableId>,
+}
+
+impl<'m> ModuleCtx<'m> {
+    /// Numbers functions and globals. Imports must already be checked (`Err` is the feature).
+    pub fn new(module: &'m Module) -> Result<Self, String> {
+        let mut callees = HashMap::new();
+        let mut names = Vec::new();
+        let mut locals = Vec::new();
+        for (index, f) in module.funcs.iter().enumerate() {
+            match &f.kind {
+                FunctionKind::Local(_) => {
+                    let id = locals.len() as u32;
+                    callees.insert(f.id(), Callee::Local(id));
+                    locals.push(f.id());
+                    let name = f
+                        .name
+                        .clone()
+                        .or_else(|| module.exports.get_exported_func(f.id()).map(|e| e.name.clone()))
+                        .unwrap_or_else(|| format!("func{index}"));
+                    names.push(name);
+                }
+                FunctionKind::Import(imp) => {
+                    let import = module.imports.get(imp.import);
+                    let call = HostCall::lookup(&import.module, &import.name)
+                        .ok_or_else(|| format!("import {}.{}", import.module, import.name))?;
+                    callees.insert(f.id(), Callee::Host(call));
+                }
+                FunctionKind::Uninitialized(_) => return Err("uninitialized function".into()),
+            }
+        }
+        names.push("<entry>".to_string());
+
+        let mut ctx = ModuleCtx { module, callees, names, locals, sigs: HashMap::new(), globals: HashMap::new(), table: None };
+        for f in module.funcs.iter() {
+            ctx.intern_sig(f.ty())?;
+        }
+        for (index, g) in module.globals.iter().enumerate() {
+            let ty = Ty::from_walrus(g.ty)?;
+            let value = match &g.kind {
+                GlobalKind::Local(ConstExpr::Value(v)) => *v,
+                GlobalKind::Local(_) => return Err(format!("global {index}: initializer other than a constant")),
+                GlobalKind::Import(_) => return Err(format!("imported global {index}")),
+            };
+            let init = super::types::bits(value).ok_or("SIMD (v128 global)")?;
+            let constant = if g.mutable { None } else { Some(literal(value)?.1) };
+            ctx.globals.insert(g.id(), GlobalInfo { index: index as u32, ty, constant, init });
+        }
+        ctx.table = module.tables.iter().next().map(|t| t.id());
+        Ok(ctx)
+    }
+
+    fn intern_sig(&mut self, ty: TypeId) -> Result<u32, String> {
+        let key = self.signature(ty)?;
+        let next = self.sigs.len() as u32;
+        Ok(*self.sigs.entry(key).or_insert(next))
+    }
+
+    pub fn entry_id(&self) -> u32 {
+        self.locals.len() as u32
+    }
+
+    pub fn func_name(&self, id: u32) -> &str {
+        &self.names[id as usize]
+    }
+
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    pub fn callee(&self, f: FunctionId) -> Callee {
+        self.callees[&f]
+    }
+
+    pub fn dispatch_id(&self, f: FunctionId) -> Option<u32> {
+        match self.callees.get(&f) {
+            Some(Callee::Local(id)) => Some(*id),
+            _ => None,
+        }
+    }
+
+    /// Parameter and result types of a function type.
+    pub fn signature(&self, ty: TypeId) -> Result<(Vec<Ty>, Vec<Ty>), &'static str> {
+        let (p, r) = self.module.types.params_results(ty);
+        let map = |v: &[walrus::ValType]| v.iter().map(|t| Ty::from_walrus(*t)).collect::<Result<Vec<_>, _>>();
+        Ok((map(p)?, map(r)?))
+    }
+
+    pub fn func_signature(&self, f: FunctionId) -> Result<(Vec<Ty>, Vec<Ty>), &'static str> {
+        self.signature(self.module.funcs.get(f).ty())
+    }
+
+    /// Canonical id of a signature: equal signatures share one id, so `call_indirect` can
+    /// compare a table entry's signature with the expected one.
+    pub fn sig_id(&self, ty: TypeId) -> Result<u32, &'static str> {
+        let key = self.signature(ty)?;
+        Ok(self.sigs.get(&key).copied().unwrap_or(NO_SIG))
+    }
+
+    pub fn global(&self, g: GlobalId) -> Result<&GlobalInfo, &'static str> {
+        self.globals.get(&g).ok_or("unknown global")
+    }
+
+    pub fn global_inits(&self) -> Vec<u64> {
+        let mut v: Vec<&GlobalInfo> = self.globals.values().collect();
+        v.sort_by_key(|g| g.index);
+        v.into_iter().map(|g| g.init).collect()
+    }
+
+    pub fn table_id(&self) -> Option<TableId> {
+        self.table
+    }
+}

@@ -1,0 +1,134 @@
+//! `vvc`: the ahead-of-time compiler's command line. All work is in the library.
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::time::Instant;
+use vv_bundle::abi::HostCall;
+use vv_bundle::BuildOptions;
+use vv_compiler::size::parse_size;
+
+#[derive(Parser)]
+#[command(name = "vvc", version, about = "Compiles WebAssembly programs into bundles that run thousands of VMs on OpenCL devices")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Compile a .wasm or .wat program into a .vvk bundle for vv-run.
+    #[command(after_help = after_help())]
+    Build(BuildArgs),
+}
+
+#[derive(clap::Args)]
+struct BuildArgs {
+    /// The program: a WebAssembly binary (.wasm) or text (.wat).
+    program: PathBuf,
+    /// Where to write the bundle (default: the program's path with a .vvk extension).
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+    /// Most linear memory one VM may grow to (4MiB, 512KiB, 1GiB or bytes; a multiple of 64 KiB).
+    #[arg(long, default_value = "4MiB", value_parser = parse_size)]
+    heap_size: u64,
+    /// Call-stack bytes per VM (each frame takes 8 bytes per local and operand slot).
+    #[arg(long, default_value = "128KiB", value_parser = parse_size)]
+    stack_size: u64,
+    /// Memory interleave granularity in bytes (1, 4 or 8): byte a of VM v lives at ((a/W)*nvms+v)*W + a%W.
+    #[arg(long, default_value_t = 4)]
+    interleave: u32,
+    /// Loop iterations and calls a VM runs per kernel launch before it yields to the host.
+    #[arg(long, default_value_t = 1 << 20)]
+    fuel: u64,
+    /// Also write the generated OpenCL C to this file, for reading.
+    #[arg(long, value_name = "FILE")]
+    emit_cl: Option<PathBuf>,
+    /// Ignore the bundle cache and compile again.
+    #[arg(long)]
+    no_cache: bool,
+}
+
+fn after_help() -> String {
+    let calls: Vec<&str> = HostCall::ALL.iter().map(|c| c.wasi_name()).collect();
+    format!(
+        "Examples:\n  vvc build hello.wasm -o hello.vvk\n  vvc build prog.wat --heap-size 16MiB --emit-cl prog.cl\n  \
+         vv-run hello.vvk --vms 4096 -- {{vm}}\n\n\
+         Bundles are cached by the sha256 of the input, options and compiler ($VV_CACHE_DIR, else ~/.cache/vv):\n\
+         building unchanged input again is a cache hit.\n\n\
+         Imports a program may use (module wasi_snapshot_preview1):\n  {}\n",
+        calls.join(", ")
+    )
+}
+
+fn main() {
+    if let Err(e) = run() {
+        eprintln!("vvc: error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> Result<()> {
+    let Command::Build(args) = Cli::parse().command;
+    // Deeply nested input must not overflow the host stack: compile on a thread with room.
+    std::thread::Builder::new()
+        .stack_size(256 << 20)
+        .spawn(move || build(args))
+        .context("cannot start the compiler thread")?
+        .join()
+        .map_err(|_| anyhow::anyhow!("internal compiler error (panic)"))?
+}
+
+fn build(args: BuildArgs) -> Result<()> {
+    let opts = BuildOptions {
+        heap_size: args.heap_size,
+        stack_size: args.stack_size,
+        interleave: args.interleave,
+        fuel: args.fuel,
+    };
+    if let Err(e) = vv_compiler::validate_options(&opts) {
+        bail!(e);
+    }
+    let input = std::fs::read(&args.program).with_context(|| format!("cannot read {}", args.program.display()))?;
+    let name = args.program.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let output = args.output.clone().unwrap_or_else(|| args.program.with_extension("vvk"));
+    let hash = vv_compiler::content_hash(&name, &input, &opts);
+    let cache_dir = if args.no_cache { None } else { vv_compiler::cache::default_dir() };
+    let started = Instant::now();
+
+    let cached = cache_dir.as_deref().and_then(|d| vv_compiler::cache::lookup(d, &hash));
+    let (bundle, bytes) = match cached {
+        Some(bundle) => {
+            let bytes = vv_bundle::write_bundle(&bundle)?;
+            eprintln!("vvc: {name}: cache hit ({}), not recompiled", short(&hash));
+            (bundle, bytes)
+        }
+        None => {
+            let bundle = vv_compiler::compile(&name, &input, &opts)?;
+            let bytes = vv_bundle::write_bundle(&bundle)?;
+            if let Some(dir) = &cache_dir {
+                if let Err(e) = vv_compiler::cache::store(dir, &hash, &bytes) {
+                    eprintln!("vvc: warning: cannot write the bundle cache in {}: {e}", dir.display());
+                }
+            }
+            eprintln!(
+                "vvc: {name}: compiled {} functions, {} lines of OpenCL C in {:.2?} ({})",
+                bundle.function_names.len(),
+                bundle.opencl.lines().count(),
+                started.elapsed(),
+                short(&hash)
+            );
+            (bundle, bytes)
+        }
+    };
+    std::fs::write(&output, &bytes).with_context(|| format!("cannot write {}", output.display()))?;
+    if let Some(cl) = &args.emit_cl {
+        std::fs::write(cl, &bundle.opencl).with_context(|| format!("cannot write {}", cl.display()))?;
+    }
+    eprintln!("vvc: wrote {} ({} bytes)", output.display(), bytes.len());
+    Ok(())
+}
+
+fn short(hash: &[u8; 32]) -> String {
+    hash[..6].iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,309 @@
+/* vv runtime prelude: VM context, traps, interleaved memory, Wasm numeric semantics, hypercalls.
+ * Generated functions call only what is defined here; subtle semantics live in this one file. */
+
+#pragma OPENCL EXTENSION cl_khr_fp64 : enable
+#pragma OPENCL FP_CONTRACT OFF
+
+/* VM status words and state fields (bundle/src/abi.rs). */
+#define VV_STATUS_RUNNING 0u
+#define VV_STATUS_HYPERCALL 1u
+#define VV_STATUS_EXITED 2u
+#define VV_STATUS_TRAPPED 3u
+#define VV_STATE_STATUS 0u
+#define VV_STATE_FUNC 1u
+#define VV_STATE_RESUME 2u
+#define VV_STATE_FP 3u
+#define VV_STATE_PAGES 4u
+#define VV_STATE_CODE 5u
+#define VV_STATE_TRAP_FUNC 6u
+#define VV_STATE_INVOKE 7u
+
+/* Trap codes (abi::Trap). */
+#define VV_TRAP_UNREACHABLE 1u
+#define VV_TRAP_OOB 2u
+#define VV_TRAP_DIV_ZERO 3u
+#define VV_TRAP_INT_OVERFLOW 4u
+#define VV_TRAP_BAD_CONVERSION 5u
+#define VV_TRAP_STACK_EXHAUSTED 6u
+#define VV_TRAP_SIGNATURE 7u
+#define VV_TRAP_TABLE_BOUNDS 8u
+#define VV_TRAP_NULL_ELEMENT 9u
+
+/* Hypercall header words and data buffer (abi::HC_*). */
+#define VV_HC_WORDS 16u
+#define VV_HC_CALL 0u
+#define VV_HC_ARGS 1u
+#define VV_HC_RESULT 11u
+#define VV_HC_LEN 12u
+#define VV_HC_DATA_BYTES 65536u
+
+#define VV_PAGE_SIZE 65536ul
+
+/* Everything one VM needs while it runs; lives in private memory for one launch. */
+typedef struct {
+    __global uchar *mem;
+    __global ulong *stack;
+    __global ulong *globals;
+    __global ulong *hc_hdr;
+    __global uchar *hc_data;
+    ulong nvms;
+    ulong id;
+    ulong mem_bytes;
+    uint pages;
+    uint status;
+    uint func;
+    uint resume;
+    uint fp;
+    uint code;
+    uint invoke;
+    int fuel;
+} vm_t;
+
+/* Leaves the current function: the VM stops with a trap in the function it is in. */
+#define VV_TRAP(code_) do { vm->status = VV_STATUS_TRAPPED; vm->code = (code_); return; } while (0)
+/* Traps when a helper reports a trap code other than 0. */
+#define VV_TRAP_IF(expr_) do { uint trap_ = (expr_); if (trap_ != 0u) VV_TRAP(trap_); } while (0)
+#define VV_EXIT(code_) do { vm->status = VV_STATUS_EXITED; vm->code = (code_); return; } while (0)
+
+/* Call stack slot `s` of this VM, and global `g`. */
+#define VV_SLOT(s) vm->stack[(ulong)(s) * vm->nvms + vm->id]
+#define VV_GLOBAL(g) vm->globals[(ulong)(g) * vm->nvms + vm->id]
+#define VV_HC(w) vm->hc_hdr[vm->id * VV_HC_WORDS + (w)]
+
+/* ---- calls ---------------------------------------------------------------------------- */
+
+/* Pushes a frame for `callee` above the caller's frame of `frame` slots; the caller resumes at
+ * `resume` when the callee returns. Arguments are already in the callee's local slots. */
+static inline void vv_call(vm_t *vm, uint callee, uint caller, uint resume, uint frame) {
+    uint fp = vm->fp + frame;
+    VV_SLOT(fp) = ((ulong)caller << 32) | resume;
+    VV_SLOT(fp + 1u) = vm->fp;
+    vm->fp = fp;
+    vm->func = callee;
+    vm->resume = 0u;
+}
+
+/* Pops the current frame; results are already in its first slots. */
+static inline void vv_return(vm_t *vm) {
+    ulong link = VV_SLOT(vm->fp);
+    vm->fp = (uint)VV_SLOT(vm->fp + 1u);
+    vm->func = (uint)(link >> 32);
+    vm->resume = (uint)link;
+}
+
+/* ---- interleaved linear memory ---------------------------------------------------------- */
+
+/* Byte `a` of this VM lives at ((a / W) * nvms + id) * W + a % W. */
+static inline ulong vv_addr(vm_t *vm, ulong a) {
+    return ((a / VV_INTERLEAVE) * vm->nvms + vm->id) * VV_INTERLEAVE + a % VV_INTERLEAVE;
+}
+
+static inline uint vv_load8(vm_t *vm, ulong a) {
+    return vm->mem[vv_addr(vm, a)];
+}
+
+static inline void vv_store8(vm_t *vm, ulong a, uint v) {
+    vm->mem[vv_addr(vm, a)] = (uchar)v;
+}
+
+static inline uint vv_load16(vm_t *vm, ulong a) {
+    if (VV_INTERLEAVE >= 2 && (a & 1ul) == 0ul)
+        return *(__global ushort *)(vm->mem + vv_addr(vm, a));
+    return vv_load8(vm, a) | (vv_load8(vm, a + 1ul) << 8);
+}
+
+static inline void vv_store16(vm_t *vm, ulong a, uint v) {
+    if (VV_INTERLEAVE >= 2 && (a & 1ul) == 0ul) {
+        *(__global ushort *)(vm->mem + vv_addr(vm, a)) = (ushort)v;
+        return;
+    }
+    vv_store8(vm, a, v);
+    vv_store8(vm, a + 1ul, v >> 8);
+}
+
+static inline uint vv_load32(vm_t *vm, ulong a) {
+    if (VV_INTERLEAVE >= 4 && (a & 3ul) == 0ul)
+        return *(__global uint *)(vm->mem + vv_addr(vm, a));
+    return vv_load16(vm, a) | (vv_load16(vm, a + 2ul) << 16);
+}
+
+static inline void vv_store32(vm_t *vm, ulong a, uint v) {
+    if (VV_INTERLEAVE >= 4 && (a & 3ul) == 0ul) {
+        *(__global uint *)(vm->mem + vv_addr(vm, a)) = v;
+        return;
+    }
+    vv_store16(vm, a, v);
+    vv_store16(vm, a + 2ul, v >> 16);
+}
+
+static inline ulong vv_load64(vm_t *vm, ulong a) {
+    if (VV_INTERLEAVE >= 8 && (a & 7ul) == 0ul)
+        return *(__global ulong *)(vm->mem + vv_addr(vm, a));
+    return (ulong)vv_load32(vm, a) | ((ulong)vv_load32(vm, a + 4ul) << 32);
+}
+
+static inline void vv_store64(vm_t *vm, ulong a, ulong v) {
+    if (VV_INTERLEAVE >= 8 && (a & 7ul) == 0ul) {
+        *(__global ulong *)(vm->mem + vv_addr(vm, a)) = v;
+        return;
+    }
+    vv_store32(vm, a, (uint)v);
+    vv_store32(vm, a + 4ul, (uint)(v >> 32));
+}
+
+/* Traps unless bytes [ea, ea + n) are inside the VM's memory. */
+#define VV_BOUNDS(ea_, n_) do { if ((ea_) + (n_) > vm->mem_bytes) VV_TRAP(VV_TRAP_OOB); } while (0)
+
+/* memory.grow: the old size in pages, or -1. Pages above the size were never written: zero. */
+static inline uint vv_memory_grow(vm_t *vm, uint delta) {
+    uint old = vm->pages;
+    if (delta > VV_MAX_PAGES - old)
+        return 0xffffffffu;
+    vm->pages = old + delta;
+    vm->mem_bytes = (ulong)vm->pages * VV_PAGE_SIZE;
+    return old;
+}
+
+/* ---- integer semantics ------------------------------------------------------------------ */
+
+static inline uint vv_div_s32_trap(uint a, uint b) {
+    if (b == 0u) return VV_TRAP_DIV_ZERO;
+    if (a == 0x80000000u && b == 0xffffffffu) return VV_TRAP_INT_OVERFLOW;
+    return 0u;
+}
+static inline uint vv_div_s64_trap(ulong a, ulong b) {
+    if (b == 0ul) return VV_TRAP_DIV_ZERO;
+    if (a == 0x8000000000000000ul && b == 0xfffffffffffffffful) return VV_TRAP_INT_OVERFLOW;
+    return 0u;
+}
+static inline uint vv_div_zero_trap(ulong b) { return b == 0ul ? VV_TRAP_DIV_ZERO : 0u; }
+static inline uint vv_rem_s32(uint a, uint b) { return b == 0xffffffffu ? 0u : (uint)((int)a % (int)b); }
+static inline ulong vv_rem_s64(ulong a, ulong b) { return b == 0xfffffffffffffffful ? 0ul : (ulong)((long)a % (long)b); }
+static inline uint vv_ctz32(uint x) { return x == 0u ? 32u : 31u - clz(x & (0u - x)); }
+static inline ulong vv_ctz64(ulong x) { return x == 0ul ? 64ul : 63ul - clz(x & (0ul - x)); }
+static inline uint vv_rotr32(uint x, uint n) { return rotate(x, (32u - (n & 31u)) & 31u); }
+static inline ulong vv_rotr64(ulong x, ulong n) { return rotate(x, (64ul - (n & 63ul)) & 63ul); }
+
+/* ---- float semantics -------------------------------------------------------------------- */
+
+static inline float vv_f32_min(float a, float b) {
+    if (isnan(a) || isnan(b)) return a + b;
+    if (a == b) return as_float(as_uint(a) | as_uint(b));
+    return a < b ? a : b;
+}
+static inline float vv_f32_max(float a, float b) {
+    if (isnan(a) || isnan(b)) return a + b;
+    if (a == b) return as_float(as_uint(a) & as_uint(b));
+    return a > b ? a : b;
+}
+static inline double vv_f64_min(double a, double b) {
+    if (isnan(a) || isnan(b)) return a + b;
+    if (a == b) return as_double(as_ulong(a) | as_ulong(b));
+    return a < b ? a : b;
+}
+static inline double vv_f64_max(double a, double b) {
+    if (isnan(a) || isnan(b)) return a + b;
+    if (a == b) return as_double(as_ulong(a) & as_ulong(b));
+    return a > b ? a : b;
+}
+static inline float vv_f32_abs(float a) { return as_float(as_uint(a) & 0x7fffffffu); }
+static inline float vv_f32_neg(float a) { return as_float(as_uint(a) ^ 0x80000000u); }
+static inline float vv_f32_copysign(float a, float b) {
+    return as_float((as_uint(a) & 0x7fffffffu) | (as_uint(b) & 0x80000000u));
+}
+static inline double vv_f64_abs(double a) { return as_double(as_ulong(a) & 0x7ffffffffffffffful); }
+static inline double vv_f64_neg(double a) { return as_double(as_ulong(a) ^ 0x8000000000000000ul); }
+static inline double vv_f64_copysign(double a, double b) {
+    return as_double((as_ulong(a) & 0x7ffffffffffffffful) | (as_ulong(b) & 0x8000000000000000ul));
+}
+
+/* Float to integer: trap codes for NaN and out-of-range inputs (bounds are exact in each type). */
+#define VV_TRUNC_TRAP(name_, T, lo_, hi_) \
+    static inline uint name_(T x) { \
+        if (isnan(x)) return VV_TRAP_BAD_CONVERSION; \
+        if (!(x > (lo_) && x < (hi_))) return VV_TRAP_INT_OVERFLOW; \
+        return 0u; \
+    }
+VV_TRUNC_TRAP(vv_trunc_trap_f32_s32, float, -2147483904.0f, 2147483648.0f)
+VV_TRUNC_TRAP(vv_trunc_trap_f32_u32, float, -1.0f, 4294967296.0f)
+VV_TRUNC_TRAP(vv_trunc_trap_f64_s32, double, -2147483649.0, 2147483648.0)
+VV_TRUNC_TRAP(vv_trunc_trap_f64_u32, double, -1.0, 4294967296.0)
+VV_TRUNC_TRAP(vv_trunc_trap_f32_s64, float, -9223373136366403584.0f, 9223372036854775808.0f)
+VV_TRUNC_TRAP(vv_trunc_trap_f32_u64, float, -1.0f, 18446744073709551616.0f)
+VV_TRUNC_TRAP(vv_trunc_trap_f64_s64, double, -9223372036854777856.0, 9223372036854775808.0)
+VV_TRUNC_TRAP(vv_trunc_trap_f64_u64, double, -1.0, 18446744073709551616.0)
+
+/* Saturating float to integer: NaN is 0, out of range clamps. */
+#define VV_TRUNC_SAT(name_, T, R, lo_, hi_, min_, max_) \
+    static inline R name_(T x) { \
+        if (isnan(x)) return (R)0; \
+        if (!(x > (lo_))) return (R)(min_); \
+        if (!(x < (hi_))) return (R)(max_); \
+        return (R)x; \
+    }
+VV_TRUNC_SAT(vv_sat_f32_s32, float, int, -2147483904.0f, 2147483648.0f, 0x80000000u, 0x7fffffff)
+VV_TRUNC_SAT(vv_sat_f32_u32, float, uint, -1.0f, 4294967296.0f, 0u, 0xffffffffu)
+VV_TRUNC_SAT(vv_sat_f64_s32, double, int, -2147483649.0, 2147483648.0, 0x80000000u, 0x7fffffff)
+VV_TRUNC_SAT(vv_sat_f64_u32, double, uint, -1.0, 4294967296.0, 0u, 0xffffffffu)
+VV_TRUNC_SAT(vv_sat_f32_s64, float, long, -9223373136366403584.0f, 9223372036854775808.0f, 0x8000000000000000ul, 0x7ffffffffffffffful)
+VV_TRUNC_SAT(vv_sat_f32_u64, float, ulong, -1.0f, 18446744073709551616.0f, 0ul, 0xfffffffffffffffful)
+VV_TRUNC_SAT(vv_sat_f64_s64, double, long, -9223372036854777856.0, 9223372036854775808.0, 0x8000000000000000ul, 0x7ffffffffffffffful)
+VV_TRUNC_SAT(vv_sat_f64_u64, double, ulong, -1.0, 18446744073709551616.0, 0ul, 0xfffffffffffffffful)
+
+/* ---- hypercalls ------------------------------------------------------------------------- */
+
+static inline __global uchar *vv_hc_buf(vm_t *vm) {
+    return vm->hc_data + vm->id * (ulong)VV_HC_DATA_BYTES;
+}
+
+/* Copies the bytes an iovec list points at into the hypercall buffer (fd_write). */
+static inline uint vv_hc_copy_iovec_data(vm_t *vm, uint iovs, uint count) {
+    __global uchar *dst = vv_hc_buf(vm);
+    uint len = 0u;
+    for (uint i = 0u; i < count; i++) {
+        ulong entry = (ulong)iovs + 8ul * i;
+        if (entry + 8ul > vm->mem_bytes) return VV_TRAP_OOB;
+        uint ptr = vv_load32(vm, entry);
+        uint n = vv_load32(vm, entry + 4ul);
+        if ((ulong)ptr + n > vm->mem_bytes) return VV_TRAP_OOB;
+        uint take = min(n, VV_HC_DATA_BYTES - len);
+        for (uint j = 0u; j < take; j++)
+            dst[len + j] = (uchar)vv_load8(vm, (ulong)ptr + j);
+        len += take;
+        if (take < n) break;
+    }
+    VV_HC(VV_HC_LEN) = len;
+    return 0u;
+}
+
+/* Copies an iovec list itself into the hypercall buffer (fd_read scatters into it). */
+static inline uint vv_hc_copy_iovec_list(vm_t *vm, uint iovs, uint count) {
+    __global uint *dst = (__global uint *)vv_hc_buf(vm);
+    if (count > VV_HC_DATA_BYTES / 8u) count = VV_HC_DATA_BYTES / 8u;
+    if ((ulong)iovs + 8ul * count > vm->mem_bytes) return VV_TRAP_OOB;
+    for (uint i = 0u; i < 2u * count; i++)
+        dst[i] = vv_load32(vm, (ulong)iovs + 4ul * i);
+    VV_HC(VV_HC_LEN) = 8u * count;
+    return 0u;
+}
+
+/* Applies the host's answer: `count, (address, length) x count, bytes` into linear memory. */
+static inline uint vv_hc_apply(vm_t *vm) {
+    __global uchar *buf = vv_hc_buf(vm);
+    __global uint *words = (__global uint *)buf;
+    uint count = words[0];
+    uint at = 4u + 8u * count;
+    for (uint i = 0u; i < count; i++) {
+        uint dest = words[1u + 2u * i];
+        uint n = words[2u + 2u * i];
+        if ((ulong)dest + n > vm->mem_bytes || at + n > VV_HC_DATA_BYTES) return VV_TRAP_OOB;
+        for (uint j = 0u; j < n; j++)
+            vv_store8(vm, (ulong)dest + j, buf[at + j]);
+        at += n;
+    }
+    return 0u;
+}
+
+/* Leaves the kernel for the host; the function resumes at `resume`. */
+#define VV_HYPERCALL(call_, resume_) do { \
+    VV_HC(VV_HC_CALL) = (call_); vm->status = VV_STATUS_HYPERCALL; vm->resume = (resume_); return; } while (0)
