@@ -164,6 +164,26 @@ static inline uint vv_memory_grow(vm_t *vm, uint delta) {
     return old;
 }
 
+/* memory.fill and memory.copy (overlapping ranges copy as if through a temporary). */
+static inline uint vv_memory_fill(vm_t *vm, uint d, uint v, uint n) {
+    if ((ulong)d + n > vm->mem_bytes) return VV_TRAP_OOB;
+    for (uint i = 0u; i < n; i++)
+        vv_store8(vm, (ulong)d + i, v);
+    return 0u;
+}
+
+static inline uint vv_memory_copy(vm_t *vm, uint d, uint s, uint n) {
+    if ((ulong)d + n > vm->mem_bytes || (ulong)s + n > vm->mem_bytes) return VV_TRAP_OOB;
+    if (d <= s) {
+        for (uint i = 0u; i < n; i++)
+            vv_store8(vm, (ulong)d + i, vv_load8(vm, (ulong)s + i));
+    } else {
+        for (uint i = n; i > 0u; i--)
+            vv_store8(vm, (ulong)d + i - 1ul, vv_load8(vm, (ulong)s + i - 1ul));
+    }
+    return 0u;
+}
+
 /* ---- integer semantics ------------------------------------------------------------------ */
 
 static inline uint vv_div_s32_trap(uint a, uint b) {

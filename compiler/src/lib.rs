@@ -32,11 +32,12 @@ pub fn validate_options(opts: &BuildOptions) -> Result<(), String> {
 }
 
 /// sha256 of everything that determines a bundle: input bytes, its name, the options, the
-/// compiler and bundle versions, and the templates.
+/// compiler (version and a fingerprint of its sources), the bundle format and the templates.
 pub fn content_hash(source_name: &str, input: &[u8], opts: &BuildOptions) -> [u8; 32] {
     let mut h = Sha256::new();
     h.update(b"vvc\0");
     h.update(env!("CARGO_PKG_VERSION").as_bytes());
+    h.update(env!("VVC_SOURCE_FINGERPRINT").as_bytes());
     h.update(FORMAT_VERSION.to_le_bytes());
     h.update(emit::PRELUDE.as_bytes());
     h.update(emit::KERNEL_TEMPLATE.as_bytes());

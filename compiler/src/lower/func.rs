@@ -2,6 +2,7 @@
 //! operand-stack slots are C variables, control flow is gotos, and every call, hypercall and loop
 //! head is a resume point where the VM can leave the kernel and later continue.
 
+use super::liveness::{self, Liveness};
 use super::module::{Callee, ModuleCtx};
 use super::ops;
 use super::text::{Level, Text};
@@ -48,6 +49,8 @@ struct Frame {
 struct Resume {
     id: u32,
     label: String,
+    /// Locals live at the point (saved to and restored from the frame).
+    locals: Vec<usize>,
     /// Operand stack below the point (restored from the frame).
     stack: Vec<Ty>,
     /// Whether a hypercall answer must be applied to memory first.
@@ -75,6 +78,9 @@ pub struct FunctionWriter<'a> {
     offset: Option<u32>,
     uses_ea: bool,
     uses_callee: bool,
+    liveness: Liveness,
+    /// The instruction being lowered: its sequence and index there.
+    site: Option<(InstrSeqId, usize)>,
 }
 
 impl<'a> FunctionWriter<'a> {
@@ -100,6 +106,8 @@ impl<'a> FunctionWriter<'a> {
             offset: None,
             uses_ea: false,
             uses_callee: false,
+            liveness: Liveness::default(),
+            site: None,
         }
     }
 
@@ -110,6 +118,7 @@ impl<'a> FunctionWriter<'a> {
     /// Lowers the whole function.
     pub fn write(mut self, header: &str) -> Result<LoweredFunction> {
         self.collect_locals()?;
+        self.liveness = liveness::analyze(self.f);
         let (_, results) = self.m.signature(self.f.ty()).map_err(|e| LowerError { feature: e.into(), offset: None })?;
         let entry = self.f.entry_block();
         self.frames.push(Frame {
@@ -206,7 +215,7 @@ impl<'a> FunctionWriter<'a> {
         t.line(l2, "break;");
         for r in &self.resumes {
             t.line(l1, format!("case {}u:", r.id));
-            self.restore(&mut t, l2, &r.stack);
+            self.restore(&mut t, l2, &r.locals, &r.stack);
             if r.hypercall {
                 t.line(l2, "VV_TRAP_IF(vv_hc_apply(vm));");
             }
@@ -220,18 +229,37 @@ impl<'a> FunctionWriter<'a> {
         t.into_string()
     }
 
-    fn restore(&self, t: &mut Text, l: Level, stack: &[Ty]) {
-        for (i, ty) in self.locals.iter().enumerate() {
-            t.line(l, format!("loc{i} = {};", ty.from_slot(&slot(2 + i))));
+    fn restore(&self, t: &mut Text, l: Level, locals: &[usize], stack: &[Ty]) {
+        for &i in locals {
+            t.line(l, format!("loc{i} = {};", self.locals[i].from_slot(&slot(2 + i))));
         }
         for (d, ty) in stack.iter().enumerate() {
             t.line(l, format!("{} = {};", var(*ty, d), ty.from_slot(&slot(2 + self.locals.len() + d))));
         }
     }
 
-    /// Saves locals and the operand stack (below height `h`) to the frame before leaving.
-    fn spill(&mut self, h: usize) {
-        for (i, ty) in self.locals.clone().iter().enumerate() {
+    /// Indices of the locals in a live set.
+    fn live_indices(&self, live: Option<&liveness::Live>) -> Vec<usize> {
+        match live {
+            Some(set) => {
+                let mut v: Vec<usize> = set.iter().map(|l| self.local_index[l]).collect();
+                v.sort_unstable();
+                v
+            }
+            None => (0..self.locals.len()).collect(),
+        }
+    }
+
+    /// Locals live after the call being lowered.
+    fn live_after_call(&self) -> Vec<usize> {
+        let set = self.site.and_then(|s| self.liveness.after_call.get(&s));
+        self.live_indices(set)
+    }
+
+    /// Saves live locals and the operand stack (below height `h`) to the frame before leaving.
+    fn spill(&mut self, locals: &[usize], h: usize) {
+        for &i in locals {
+            let ty = self.locals[i];
             self.line(format!("{} = {};", slot(2 + i), ty.to_slot(&format!("loc{i}"))));
         }
         for d in 0..h {
@@ -255,10 +283,10 @@ impl<'a> FunctionWriter<'a> {
         format!("{prefix}{}", self.next_label)
     }
 
-    fn new_resume(&mut self, stack: Vec<Ty>, hypercall: bool) -> (u32, String) {
+    fn new_resume(&mut self, locals: Vec<usize>, stack: Vec<Ty>, hypercall: bool) -> (u32, String) {
         let id = self.resumes.len() as u32 + 1;
         let label = format!("R{id}");
-        self.resumes.push(Resume { id, label: label.clone(), stack, hypercall });
+        self.resumes.push(Resume { id, label: label.clone(), locals, stack, hypercall });
         (id, label)
     }
 
@@ -296,8 +324,9 @@ impl<'a> FunctionWriter<'a> {
     // ---- control flow ------------------------------------------------------------------------
 
     fn seq(&mut self, seq: InstrSeqId) -> Result<()> {
-        for (instr, loc) in &self.f.block(seq).instrs {
+        for (index, (instr, loc)) in self.f.block(seq).instrs.iter().enumerate() {
             self.offset = offset(*loc);
+            self.site = Some((seq, index));
             self.instr(instr)?;
             if self.unreachable {
                 break;
@@ -354,10 +383,11 @@ impl<'a> FunctionWriter<'a> {
         if kind == FrameKind::Loop {
             self.label_line(&label);
             let stack = self.stack.clone();
-            let (rid, rlabel) = self.new_resume(stack, false);
+            let live = self.live_indices(Some(&self.liveness.loop_head.get(&seq).cloned().unwrap_or_default()));
+            let (rid, rlabel) = self.new_resume(live.clone(), stack, false);
             self.line("if (--vm->fuel <= 0) {");
             self.level.0 += 1;
-            self.spill(self.stack.len());
+            self.spill(&live, self.stack.len());
             self.line(format!("vm->resume = {rid}u;"));
             self.line("return;");
             self.level.0 -= 1;
@@ -652,11 +682,12 @@ impl<'a> FunctionWriter<'a> {
         args.reverse();
         let h = self.stack.len();
         let below = self.stack.clone();
-        self.spill(h);
+        let live = self.live_after_call();
+        self.spill(&live, h);
         for (i, (ty, v)) in args.iter().enumerate() {
             self.line(format!("{} = {};", slot_in_callee(2 + i), ty.to_slot(v)));
         }
-        let (rid, rlabel) = self.new_resume(below, false);
+        let (rid, rlabel) = self.new_resume(live, below, false);
         self.line(format!("vv_call(vm, {callee}, {}u, {rid}u, frame);", self.id));
         self.line("return;");
         self.label_line(&rlabel);
@@ -688,7 +719,8 @@ impl<'a> FunctionWriter<'a> {
             Service::Host(copy_in) => {
                 let h = self.stack.len();
                 let below = self.stack.clone();
-                self.spill(h);
+                let live = self.live_after_call();
+                self.spill(&live, h);
                 for (i, a) in args.iter().enumerate() {
                     self.line(format!("VV_HC(VV_HC_ARGS + {i}u) = (ulong){a};"));
                 }
@@ -697,7 +729,7 @@ impl<'a> FunctionWriter<'a> {
                     CopyIn::IovecData => self.line(format!("VV_TRAP_IF(vv_hc_copy_iovec_data(vm, {}, {}));", args[1], args[2])),
                     CopyIn::IovecList => self.line(format!("VV_TRAP_IF(vv_hc_copy_iovec_list(vm, {}, {}));", args[1], args[2])),
                 }
-                let (rid, rlabel) = self.new_resume(below, true);
+                let (rid, rlabel) = self.new_resume(live, below, true);
                 self.line(format!("VV_HYPERCALL({}u, {rid}u); /* {} */", call as u32, call.wasi_name()));
                 self.label_line(&rlabel);
                 if returns {

@@ -3,6 +3,7 @@
 
 mod entry;
 mod func;
+mod liveness;
 mod module;
 mod ops;
 mod text;

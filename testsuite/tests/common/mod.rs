@@ -1,0 +1,173 @@
+//! Shared helpers of the execution tests: compile a test program, load it on the default
+//! OpenCL device (PoCL in CI), run many VMs, and compare each with the reference engine.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use vv_bundle::{BuildOptions, Bundle, ValType};
+use vv_loader::{DeviceChoice, Invoke, LoadOptions, Loader, RunConfig, RunReport, VmStatus};
+use vv_testsuite::reference;
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn read(rel: &str) -> Vec<u8> {
+    std::fs::read(root().join(rel)).unwrap_or_else(|e| panic!("cannot read {rel}: {e}"))
+}
+
+pub fn compile(rel: &str, opts: &BuildOptions) -> Bundle {
+    let name = rel.rsplit('/').next().unwrap();
+    vv_compiler::compile(name, &read(rel), opts).unwrap_or_else(|e| panic!("{e}"))
+}
+
+pub fn load(bundle: Bundle) -> Loader {
+    // Large programs build in seconds instead of minutes on PoCL without optimization.
+    let big = bundle.opencl.lines().count() > 5000;
+    let opts = LoadOptions {
+        extra_build_options: if big { "-cl-opt-disable".into() } else { String::new() },
+        ..LoadOptions::default()
+    };
+    Loader::with_options(bundle, &DeviceChoice::Default, &opts).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// A small deterministic generator for test inputs.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1)
+    }
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    pub fn pick<T: Copy>(&mut self, v: &[T]) -> T {
+        v[(self.next() % v.len() as u64) as usize]
+    }
+}
+
+pub const I32_EDGES: &[u32] = &[0, 1, 2, 3, 7, 31, 32, 33, 0x7fff_ffff, 0x8000_0000, 0xffff_ffff, 0xffff_fffe, 0x8000_0001, 100, 65536];
+pub const I64_EDGES: &[u64] = &[
+    0, 1, 2, 63, 64, 65, 0x7fff_ffff_ffff_ffff, 0x8000_0000_0000_0000, u64::MAX, u64::MAX - 1, 0xffff_ffff, 0x1_0000_0000, 12345,
+];
+pub const F32_EDGES: &[f32] = &[
+    0.0, -0.0, 1.0, -1.0, 0.5, 1.5, 2.5, -2.5, 0.1, 3.4e38, -3.4e38, 1e-40, -1e-45, f32::INFINITY, f32::NEG_INFINITY,
+    f32::NAN, 2147483520.0, -2147483648.0, 2147483648.0, 4294967040.0, 4294967296.0, 9.2233715e18, -9.223372e18, 1.8446743e19,
+    123.456, -0.75, 16777217.0,
+];
+pub const F64_EDGES: &[f64] = &[
+    0.0, -0.0, 1.0, -1.0, 0.5, 1.5, 2.5, -2.5, 0.1, 1.7e308, -1.7e308, 5e-324, -1e-310, f64::INFINITY, f64::NEG_INFINITY,
+    f64::NAN, 2147483647.9, -2147483648.9, 2147483648.0, -2147483649.0, 4294967295.5, 4294967296.0, 9.223372036854775e18,
+    -9.223372036854777e18, 1.8446744073709550e19, 1.8446744073709552e19, 123.456, 4503599627370497.0,
+];
+
+pub fn f32_bits(x: f32) -> u64 {
+    x.to_bits() as u64
+}
+pub fn f64_bits(x: f64) -> u64 {
+    x.to_bits()
+}
+
+/// Random raw bits of a value of type `t`: edge values, small values or random bits.
+pub fn arg(rng: &mut Rng, t: ValType) -> u64 {
+    let r = rng.next() % 3;
+    match t {
+        ValType::I32 => match r {
+            0 => rng.pick(I32_EDGES) as u64,
+            1 => rng.next() % 64,
+            _ => rng.next() as u32 as u64,
+        },
+        ValType::I64 => match r {
+            0 => rng.pick(I64_EDGES),
+            1 => rng.next() % 64,
+            _ => rng.next(),
+        },
+        ValType::F32 => match r {
+            0 | 1 => f32_bits(rng.pick(F32_EDGES)),
+            _ => f32_bits((rng.next() % 100_000) as f32 / 64.0 - 700.0),
+        },
+        ValType::F64 => match r {
+            0 | 1 => f64_bits(rng.pick(F64_EDGES)),
+            _ => f64_bits((rng.next() % 10_000_000) as f64 / 1024.0 - 4000.0),
+        },
+    }
+}
+
+/// Whether two raw result values agree: bit-exact, except that any NaN matches any NaN
+/// (Wasm leaves NaN payloads of arithmetic results open).
+pub fn same_value(t: ValType, a: u64, b: u64) -> bool {
+    match t {
+        ValType::I32 => a as u32 == b as u32,
+        ValType::I64 => a == b,
+        ValType::F32 => a as u32 == b as u32 || (f32::from_bits(a as u32).is_nan() && f32::from_bits(b as u32).is_nan()),
+        ValType::F64 => a == b || (f64::from_bits(a).is_nan() && f64::from_bits(b).is_nan()),
+    }
+}
+
+/// One call per VM: export name and raw argument bits.
+pub type Call = (String, Vec<u64>);
+
+/// Runs every call as its own VM on the device and checks each against the reference engine:
+/// the same results, or the same trap. Returns the report for further checks.
+pub fn check_invokes(rel: &str, opts: &BuildOptions, calls: &[Call]) -> RunReport {
+    let source = read(rel);
+    let wasm = if rel.ends_with(".wat") { wat::parse_bytes(&source).unwrap().into_owned() } else { source };
+    let bundle = compile(rel, opts);
+    let plan: Vec<(u32, Vec<u64>)> = calls
+        .iter()
+        .map(|(name, args)| (bundle.export(name).unwrap_or_else(|| panic!("no export {name}")).invoke_index, args.clone()))
+        .collect();
+    let exports = bundle.exports.clone();
+    let loader = load(bundle);
+    let cfg = RunConfig { vms: calls.len(), invoke: Invoke::PerVm(plan), ..RunConfig::default() };
+    let report = loader.run(&cfg).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(report.outcomes.len(), calls.len());
+    let mut failures = Vec::new();
+    for (vm, ((name, args), outcome)) in calls.iter().zip(&report.outcomes).enumerate() {
+        let export = exports.iter().find(|e| &e.name == name).unwrap();
+        let expected = reference::invoke(&wasm, name, args);
+        let ok = match (&outcome.status, &expected) {
+            (VmStatus::Exited(0), Ok(values)) => {
+                values.len() == export.results.len()
+                    && export.results.iter().enumerate().all(|(i, t)| same_value(*t, outcome.results[i], values[i]))
+            }
+            (VmStatus::Trapped { trap, .. }, Err(msg)) => reference::trap_kind(msg) == Some(trap.name()),
+            _ => false,
+        };
+        if !ok {
+            failures.push(format!(
+                "vm {vm}: {name}({args:x?}): device {:?} results {:x?}, reference {expected:x?}",
+                outcome.status,
+                &outcome.results[..export.results.len().min(outcome.results.len())]
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{} of {} VMs differ from the reference:\n{}", failures.len(), calls.len(), failures.join("\n"));
+    report
+}
+
+/// Calls to `export` with random arguments (the first argument is the VM index when
+/// `selector` is set, so each VM takes a different branch).
+pub fn random_calls(bundle_rel: &str, export: &str, n: usize, seed: u64, selector: bool) -> Vec<Call> {
+    let bundle = compile(bundle_rel, &small());
+    let e = bundle.export(export).unwrap();
+    let mut rng = Rng::new(seed);
+    (0..n)
+        .map(|vm| {
+            let args = e
+                .params
+                .iter()
+                .enumerate()
+                .map(|(i, t)| if selector && i == 0 { vm as u64 } else { arg(&mut rng, *t) })
+                .collect();
+            (export.to_string(), args)
+        })
+        .collect()
+}
+
+/// Build options for small test programs: a small heap keeps device memory low.
+pub fn small() -> BuildOptions {
+    BuildOptions { heap_size: 4 * 65536, ..BuildOptions::default() }
+}

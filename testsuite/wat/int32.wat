@@ -1,0 +1,42 @@
+;; Every i32 operator, chosen by a selector: one export, many behaviours per VM.
+(module
+  (func (export "binop") (param $op i32) (param $a i32) (param $b i32) (result i32)
+    (block $rotr (block $rotl (block $shru (block $shrs (block $shl (block $xor (block $or (block $and
+    (block $remu (block $rems (block $divu (block $divs (block $mul (block $sub (block $add
+    (block $geu (block $ges (block $leu (block $les (block $gtu (block $gts (block $ltu (block $lts (block $ne (block $eq
+      (br_table $eq $ne $lts $ltu $gts $gtu $les $leu $ges $geu $add $sub $mul $divs $divu $rems $remu
+                $and $or $xor $shl $shrs $shru $rotl $rotr (i32.rem_u (local.get $op) (i32.const 25))))
+      (return (i32.eq (local.get $a) (local.get $b))))
+      (return (i32.ne (local.get $a) (local.get $b))))
+      (return (i32.lt_s (local.get $a) (local.get $b))))
+      (return (i32.lt_u (local.get $a) (local.get $b))))
+      (return (i32.gt_s (local.get $a) (local.get $b))))
+      (return (i32.gt_u (local.get $a) (local.get $b))))
+      (return (i32.le_s (local.get $a) (local.get $b))))
+      (return (i32.le_u (local.get $a) (local.get $b))))
+      (return (i32.ge_s (local.get $a) (local.get $b))))
+      (return (i32.ge_u (local.get $a) (local.get $b))))
+      (return (i32.add (local.get $a) (local.get $b))))
+      (return (i32.sub (local.get $a) (local.get $b))))
+      (return (i32.mul (local.get $a) (local.get $b))))
+      (return (i32.div_s (local.get $a) (local.get $b))))
+      (return (i32.div_u (local.get $a) (local.get $b))))
+      (return (i32.rem_s (local.get $a) (local.get $b))))
+      (return (i32.rem_u (local.get $a) (local.get $b))))
+      (return (i32.and (local.get $a) (local.get $b))))
+      (return (i32.or (local.get $a) (local.get $b))))
+      (return (i32.xor (local.get $a) (local.get $b))))
+      (return (i32.shl (local.get $a) (local.get $b))))
+      (return (i32.shr_s (local.get $a) (local.get $b))))
+      (return (i32.shr_u (local.get $a) (local.get $b))))
+      (return (i32.rotl (local.get $a) (local.get $b))))
+      (i32.rotr (local.get $a) (local.get $b)))
+  (func (export "unop") (param $op i32) (param $a i32) (result i32)
+    (block $e16 (block $e8 (block $pop (block $ctz (block $clz (block $eqz
+      (br_table $eqz $clz $ctz $pop $e8 $e16 (i32.rem_u (local.get $op) (i32.const 6))))
+      (return (i32.eqz (local.get $a))))
+      (return (i32.clz (local.get $a))))
+      (return (i32.ctz (local.get $a))))
+      (return (i32.popcnt (local.get $a))))
+      (return (i32.extend8_s (local.get $a))))
+    (i32.extend16_s (local.get $a))))
