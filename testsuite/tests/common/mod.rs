@@ -7,8 +7,10 @@ use vv_bundle::{BuildOptions, Bundle, ValType};
 use vv_loader::{DeviceChoice, Invoke, LoadOptions, Loader, RunConfig, RunReport, VmStatus};
 use vv_testsuite::reference;
 
+/// The `testsuite/` folder; `VV_TESTSUITE_DIR` overrides it for test binaries run elsewhere
+/// (e.g. copied to a GPU machine).
 pub fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    std::env::var_os("VV_TESTSUITE_DIR").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
 }
 
 pub fn read(rel: &str) -> Vec<u8> {

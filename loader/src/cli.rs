@@ -1,0 +1,215 @@
+//! Command-line options of `vv-run` (the binary only): clap definitions, the help text with worked
+//! examples, and turning options into a `RunConfig`. No OpenCL here.
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, ValueEnum};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use vv_loader::{CachePolicy, DeviceChoice, LoadOptions, RunConfig, Stdin};
+
+const EXAMPLES: &str = "\
+Examples:
+  Run 4096 copies of a program; each gets its own index as its first argument:
+    vv-run prog.vvk --vms 4096 -- {vm}
+
+  Feed every VM the same input, and pass the program its own flags after `--`:
+    vv-run wc.vvk --vms 1000 --stdin book.txt -- -l
+
+  Give VM i the file inputs/i as stdin (a missing file is empty input) and keep every output:
+    vv-run prog.vvk --vms 100 --stdin-dir inputs --out-dir results
+    # results/0.out, results/0.err, ..., results/status.json
+
+  See the OpenCL devices, then choose one by index or by part of its name:
+    vv-run --list-devices
+    vv-run prog.vvk --vms 16384 --device h100
+
+  Bound a run that may not finish (VMs still running are reported with their function):
+    vv-run prog.vvk --vms 64 --timeout 30 --max-launches 100000
+
+Output: without --out-dir, VM 0's stdout and stderr pass through to vv-run's own; a summary of all
+VMs (exits, traps, launches, hypercalls, VMs per second) always goes to stderr.
+Exit status: 0 if every VM exited with code 0, 1 if any did not, 2 for usage or setup errors.
+Environment:
+  VV_CACHE_DIR         where device binaries are cached (else $XDG_CACHE_HOME/vv, else ~/.cache/vv);
+                       on PoCL its own kernel cache is used instead unless --binary-cache on
+  VV_TRACE=1           print each setup step, launch and hypercall round on stderr
+  VV_IGNORE_MAX_ALLOC=1  let one buffer exceed the device's CL_DEVICE_MAX_MEM_ALLOC_SIZE
+                       (always so on NVIDIA, whose driver allows it)";
+
+/// Run a compiled WebAssembly program (a .vvk bundle from `vvc build`) as many independent VMs
+/// on an OpenCL device, one VM per work-item; their WASI calls are served by the host.
+#[derive(Debug, Parser)]
+#[command(name = "vv-run", version, after_help = EXAMPLES)]
+pub struct Opts {
+    /// The bundle to run, as written by `vvc build`.
+    #[arg(value_name = "PROG.vvk", required_unless_present = "list_devices")]
+    pub prog: Option<PathBuf>,
+
+    /// How many VMs (independent copies of the program) to run.
+    #[arg(long, short = 'n', value_name = "N", default_value_t = 1)]
+    pub vms: usize,
+
+    /// Device: an index from --list-devices or part of a device name (case-insensitive).
+    /// Default: the first GPU of any platform, else the first CPU device.
+    #[arg(long, short = 'd', value_name = "X")]
+    pub device: Option<DeviceChoice>,
+
+    /// List the OpenCL devices and exit.
+    #[arg(long)]
+    pub list_devices: bool,
+
+    /// File every VM reads as stdin (`-` for vv-run's own stdin).
+    #[arg(long, value_name = "FILE", conflicts_with = "stdin_dir")]
+    pub stdin: Option<PathBuf>,
+
+    /// Directory whose file DIR/<i> is VM i's stdin; a missing file means empty input.
+    #[arg(long, value_name = "DIR")]
+    pub stdin_dir: Option<PathBuf>,
+
+    /// Environment variable for every VM (repeatable). VMs see no other environment.
+    #[arg(long = "env", short = 'e', value_name = "K=V", value_parser = parse_env)]
+    pub env: Vec<(String, String)>,
+
+    /// Write DIR/<i>.out, DIR/<i>.err and DIR/status.json for every VM.
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+
+    /// Stop after N kernel launches.
+    #[arg(long, value_name = "N")]
+    pub max_launches: Option<u64>,
+
+    /// Stop after SECS seconds (checked between launches).
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<f64>,
+
+    /// Work-items per work-group. Default: 1 on CPU devices, 64 on GPUs.
+    #[arg(long, value_name = "N")]
+    pub local_size: Option<usize>,
+
+    /// Whether to cache device binaries. auto: everywhere but PoCL (which caches kernels itself).
+    #[arg(long, value_enum, default_value_t = CacheArg::Auto, value_name = "WHEN")]
+    pub binary_cache: CacheArg,
+
+    /// Extra OpenCL build options, e.g. "-cl-opt-disable" for big programs on PoCL.
+    #[arg(long, value_name = "OPTS", allow_hyphen_values = true)]
+    pub cl_options: Option<String>,
+
+    /// Seed of the VMs' random_get streams (default: from the OS).
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+
+    /// Arguments for the program (argv[1..]); `{vm}` becomes the VM's index.
+    #[arg(last = true, value_name = "ARGS")]
+    pub args: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum CacheArg {
+    Auto,
+    On,
+    Off,
+}
+
+fn parse_env(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+        _ => Err(format!("expected K=V, got {s:?}")),
+    }
+}
+
+impl Opts {
+    pub fn load_options(&self) -> LoadOptions {
+        LoadOptions {
+            cache: match self.binary_cache {
+                CacheArg::Auto => CachePolicy::Auto,
+                CacheArg::On => CachePolicy::Always,
+                CacheArg::Off => CachePolicy::Never,
+            },
+            cache_dir: None,
+            extra_build_options: self.cl_options.clone().unwrap_or_default(),
+        }
+    }
+
+    pub fn run_config(&self) -> Result<RunConfig> {
+        if self.vms == 0 {
+            bail!("--vms must be at least 1");
+        }
+        let timeout = match self.timeout {
+            Some(s) if !(s.is_finite() && s > 0.0) => bail!("--timeout must be a positive number of seconds"),
+            Some(s) => Some(Duration::from_secs_f64(s)),
+            None => None,
+        };
+        Ok(RunConfig {
+            vms: self.vms,
+            args: self.args.clone(),
+            stdin: self.stdin_input()?,
+            env: self.env.clone(),
+            max_launches: self.max_launches,
+            timeout,
+            local_size: self.local_size,
+            seed: self.seed,
+            ..RunConfig::default()
+        })
+    }
+
+    fn stdin_input(&self) -> Result<Stdin> {
+        if let Some(file) = &self.stdin {
+            let bytes = if file == Path::new("-") {
+                let mut v = Vec::new();
+                std::io::Read::read_to_end(&mut std::io::stdin(), &mut v).context("reading stdin")?;
+                v
+            } else {
+                std::fs::read(file).with_context(|| format!("reading --stdin {}", file.display()))?
+            };
+            return Ok(Stdin::Same(bytes));
+        }
+        if let Some(dir) = &self.stdin_dir {
+            if !dir.is_dir() {
+                bail!("--stdin-dir {} is not a directory", dir.display());
+            }
+            let inputs = (0..self.vms)
+                .map(|vm| match std::fs::read(dir.join(vm.to_string())) {
+                    Ok(bytes) => Ok(bytes),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+                    Err(e) => Err(e).with_context(|| format!("reading {}", dir.join(vm.to_string()).display())),
+                })
+                .collect::<Result<Vec<_>>>()?;
+            return Ok(Stdin::PerVm(inputs));
+        }
+        Ok(Stdin::None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_consistent() {
+        Opts::command().debug_assert();
+    }
+
+    #[test]
+    fn parses_a_typical_run() {
+        let o = Opts::try_parse_from(["vv-run", "p.vvk", "--vms", "8", "--env", "A=b=c", "-d", "1", "--", "{vm}", "-x"]).unwrap();
+        assert_eq!(o.vms, 8);
+        assert_eq!(o.env, vec![("A".to_string(), "b=c".to_string())]);
+        assert_eq!(o.device, Some(DeviceChoice::Index(1)));
+        assert_eq!(o.args, vec!["{vm}", "-x"]);
+        assert!(Opts::try_parse_from(["vv-run", "--list-devices"]).is_ok());
+        assert!(Opts::try_parse_from(["vv-run"]).is_err());
+        assert!(Opts::try_parse_from(["vv-run", "p.vvk", "--env", "novalue"]).is_err());
+        assert!(Opts::try_parse_from(["vv-run", "p.vvk", "--stdin", "a", "--stdin-dir", "b"]).is_err());
+    }
+
+    #[test]
+    fn stdin_dir_missing_files_are_empty() {
+        let dir = std::env::temp_dir().join(format!("vv-cli-stdin-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("1"), b"one").unwrap();
+        let o = Opts::try_parse_from(["vv-run", "p.vvk", "--vms", "3", "--stdin-dir", dir.to_str().unwrap()]).unwrap();
+        assert_eq!(o.run_config().unwrap().stdin, Stdin::PerVm(vec![vec![], b"one".to_vec(), vec![]]));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,143 @@
+//! One round of hypercalls between two launches: reads the waiting VMs' headers and copy-in data,
+//! services them on host threads, and writes results, copy-outs and RUNNING status back.
+
+use crate::error::{ClContext, RunError};
+use crate::transfer::{plan_spans, read_span, write_span, Span, MERGE_SLACK};
+use crate::vm_state::VmBuffers;
+use crate::wasi::{self, Reply, Request, VmContext};
+use opencl3::command_queue::CommandQueue;
+use opencl3::types::{CL_BLOCKING, CL_NON_BLOCKING};
+use std::time::{Duration, Instant};
+use vv_bundle::abi::{HC_DATA_BYTES, HC_RESULT, HC_WORDS, STATUS_RUNNING};
+
+/// Waiting VMs per host thread below which servicing stays on one thread.
+const PER_THREAD: usize = 64;
+
+/// Time one round spent moving bytes and servicing calls.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct RoundTimes {
+    pub transfer: Duration,
+    pub service: Duration,
+}
+
+/// Services every VM in `waiting` (sorted VM indices whose status is HYPERCALL) and marks them
+/// RUNNING in `status` (the host copy of the status row) and on the device.
+pub fn service_round(
+    queue: &CommandQueue,
+    bufs: &mut VmBuffers,
+    status: &mut [u32],
+    waiting: &[usize],
+    contexts: &mut [VmContext],
+) -> Result<RoundTimes, RunError> {
+    let (Some(&lo), Some(&hi)) = (waiting.first(), waiting.last()) else { return Ok(RoundTimes::default()) };
+    let t0 = Instant::now();
+
+    // Headers of rows lo..=hi, then the copy-in bytes each call needs.
+    let mut hdr = vec![0u64; (hi + 1 - lo) * HC_WORDS];
+    // SAFETY: blocking read into a live vector inside the buffer's bounds.
+    unsafe { queue.enqueue_read_buffer(&bufs.hc_hdr, CL_BLOCKING, lo * HC_WORDS * 8, &mut hdr, &[]) }.cl("reading hypercall headers")?;
+    let header = |vm: usize| -> &[u64; HC_WORDS] { hdr[(vm - lo) * HC_WORDS..][..HC_WORDS].try_into().unwrap() };
+    let wants: Vec<(usize, usize)> = waiting.iter().map(|&vm| (vm, wasi::copy_in_len(header(vm)))).collect();
+    let in_spans = plan_spans(&wants, MERGE_SLACK);
+    let mut in_bufs: Vec<Vec<u8>> = in_spans.iter().map(|(s, _)| vec![0u8; s.bytes()]).collect();
+    for ((span, _), host) in in_spans.iter().zip(in_bufs.iter_mut()) {
+        // SAFETY: `in_bufs` lives until after finish(); spans lie within the VM rows.
+        unsafe { read_span(queue, &bufs.hc_data, HC_DATA_BYTES, *span, host) }.cl("reading hypercall data")?;
+    }
+    queue.finish().cl("reading hypercall data")?;
+    let mut data: Vec<&[u8]> = vec![&[]; waiting.len()];
+    for ((span, range), host) in in_spans.iter().zip(&in_bufs) {
+        for k in range.clone() {
+            let (vm, len) = wants[k];
+            data[k] = &host[span.offset(vm)..][..len];
+        }
+    }
+    let requests: Vec<Request> = waiting.iter().zip(&data).map(|(&vm, d)| Request::from_header(header(vm), d)).collect();
+    let t1 = Instant::now();
+
+    let replies = service_parallel(contexts, waiting, &requests);
+    let t2 = Instant::now();
+
+    // Results into the headers, copy-outs into the data rows, RUNNING into the status row.
+    for (&vm, reply) in waiting.iter().zip(&replies) {
+        hdr[(vm - lo) * HC_WORDS + HC_RESULT] = reply.errno as u64;
+        status[vm] = STATUS_RUNNING;
+    }
+    let encoded: Vec<Vec<u8>> = replies.iter().map(|r| r.copy_out.encode()).collect();
+    let outs: Vec<(usize, usize)> = waiting.iter().zip(&encoded).map(|(&vm, e)| (vm, e.len())).collect();
+    let out_spans = plan_spans(&outs, MERGE_SLACK);
+    let out_bufs: Vec<Vec<u8>> = out_spans.iter().map(|(span, range)| fill_span(span, &outs[range.clone()], &encoded[range.clone()])).collect();
+    // SAFETY: every host slice lives until after finish(); offsets lie inside the buffers.
+    unsafe {
+        queue.enqueue_write_buffer(&mut bufs.hc_hdr, CL_NON_BLOCKING, lo * HC_WORDS * 8, &hdr, &[]).cl("writing hypercall results")?;
+        for ((span, _), host) in out_spans.iter().zip(&out_bufs) {
+            write_span(queue, &mut bufs.hc_data, HC_DATA_BYTES, *span, host).cl("writing hypercall data")?;
+        }
+        queue.enqueue_write_buffer(&mut bufs.state, CL_NON_BLOCKING, lo * 4, &status[lo..=hi], &[]).cl("writing VM status")?;
+    }
+    queue.finish().cl("writing hypercall replies")?;
+    Ok(RoundTimes { transfer: (t1 - t0) + t2.elapsed(), service: t2 - t1 })
+}
+
+/// The host buffer of one output span: each VM's encoding at its row, zeros elsewhere.
+fn fill_span(span: &Span, items: &[(usize, usize)], encoded: &[Vec<u8>]) -> Vec<u8> {
+    let mut host = vec![0u8; span.bytes()];
+    for (&(vm, _), e) in items.iter().zip(encoded) {
+        host[span.offset(vm)..][..e.len()].copy_from_slice(e);
+    }
+    host
+}
+
+/// Services `requests[k]` for VM `waiting[k]`, on several threads when there are many.
+pub fn service_parallel(contexts: &mut [VmContext], waiting: &[usize], requests: &[Request]) -> Vec<Reply> {
+    let mut jobs: Vec<(&mut VmContext, &Request)> = Vec::with_capacity(waiting.len());
+    let mut next = waiting.iter().zip(requests).peekable();
+    for (vm, ctx) in contexts.iter_mut().enumerate() {
+        match next.peek() {
+            Some(&(&w, req)) if w == vm => {
+                jobs.push((ctx, req));
+                next.next();
+            }
+            Some(_) => {}
+            None => break,
+        }
+    }
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(jobs.len().div_ceil(PER_THREAD)).max(1);
+    if threads == 1 {
+        return jobs.into_iter().map(|(ctx, req)| wasi::service(ctx, req)).collect();
+    }
+    let chunk = jobs.len().div_ceil(threads);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = jobs
+            .chunks_mut(chunk)
+            .map(|part| s.spawn(move || part.iter_mut().map(|(ctx, req)| wasi::service(ctx, req)).collect::<Vec<_>>()))
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().expect("hypercall service thread panicked")).collect()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use vv_bundle::abi::{HostCall, HC_MAX_ARGS};
+
+    #[test]
+    fn parallel_service_matches_each_vm() {
+        let n = 1000;
+        let mut contexts: Vec<VmContext> =
+            (0..n).map(|_| VmContext::new(vec!["p".into()], &[], Arc::from(&b""[..]), Instant::now(), 1)).collect();
+        let waiting: Vec<usize> = (0..n).filter(|vm| vm % 3 != 1).collect();
+        let texts: Vec<String> = waiting.iter().map(|vm| format!("vm {vm}\n")).collect();
+        let mut args = [0u64; HC_MAX_ARGS];
+        args[0] = 1;
+        let requests: Vec<Request> =
+            texts.iter().map(|t| Request { call: HostCall::FdWrite as u32, args, data: t.as_bytes() }).collect();
+        let replies = service_parallel(&mut contexts, &waiting, &requests);
+        assert_eq!(replies.len(), waiting.len());
+        for (vm, ctx) in contexts.iter().enumerate() {
+            let want = if vm % 3 != 1 { format!("vm {vm}\n") } else { String::new() };
+            assert_eq!(String::from_utf8_lossy(&ctx.stdout), want);
+        }
+    }
+}

@@ -1,0 +1,177 @@
+//! vv_loader: runs a `.vvk` bundle as N independent VMs on an OpenCL device, one per work-item,
+//! and services their WASI hypercalls on the host in batches between launches.
+//!
+//! ```no_run
+//! use vv_loader::{read_bundle_file, DeviceChoice, Loader, RunConfig};
+//! let bundle = read_bundle_file("prog.vvk")?;
+//! let loader = Loader::new(bundle, &DeviceChoice::Default)?;
+//! let report = loader.run(&RunConfig { vms: 4096, args: vec!["{vm}".into()], ..RunConfig::default() })?;
+//! eprint!("{}", report.summary());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+#[macro_use]
+mod trace;
+pub mod device;
+mod error;
+mod hostcalls;
+mod launch;
+pub mod program;
+pub mod report;
+mod run;
+mod transfer;
+pub mod vm_state;
+pub mod wasi;
+mod zero;
+
+pub use device::{DeviceChoice, DeviceError, DeviceInfo, DeviceKind};
+pub use error::{LoadError, RunError};
+pub use program::{BinarySource, BuildError, BuildInfo, CachePolicy};
+pub use report::{Counts, PhaseTimes, RunReport, VmOutcome, VmStatus};
+pub use vm_state::FitError;
+pub use vv_bundle::{abi, Bundle};
+
+use opencl3::command_queue::CommandQueue;
+use opencl3::context::Context;
+use opencl3::program::Program;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// How `Loader` builds and caches the device program.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    pub cache: CachePolicy,
+    /// Overrides `$VV_CACHE_DIR` / `$XDG_CACHE_HOME/vv` / `$HOME/.cache/vv`.
+    pub cache_dir: Option<PathBuf>,
+    /// Appended to the OpenCL build options (e.g. `-cl-opt-disable`); part of the cache key.
+    pub extra_build_options: String,
+}
+
+/// What each VM reads on fd 0.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Stdin {
+    /// Empty: the first read is EOF.
+    #[default]
+    None,
+    /// The same bytes for every VM.
+    Same(Vec<u8>),
+    /// One input per VM, in VM order.
+    PerVm(Vec<Vec<u8>>),
+}
+
+/// What each VM runs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Invoke {
+    /// The WASI command entry (`_start`) in every VM.
+    #[default]
+    Command,
+    /// Per VM: an export's invoke index and its arguments as raw bits (one per parameter).
+    PerVm(Vec<(u32, Vec<u64>)>),
+}
+
+/// One run of a loaded bundle.
+#[derive(Debug, Clone)]
+pub struct RunConfig {
+    pub vms: usize,
+    /// argv[1..]; `{vm}` in an argument becomes the VM index. argv[0] is the bundle's source name.
+    pub args: Vec<String>,
+    pub stdin: Stdin,
+    pub env: Vec<(String, String)>,
+    pub invoke: Invoke,
+    /// Stop after this many launches, reporting VMs that have not finished as running.
+    pub max_launches: Option<u64>,
+    /// Stop once this much time has passed (checked between launches).
+    pub timeout: Option<Duration>,
+    /// Work-items per group; default 1 on CPU devices and 64 on GPUs.
+    pub local_size: Option<usize>,
+    /// Seed of the VMs' random_get streams; default from the OS.
+    pub seed: Option<u64>,
+}
+
+impl Default for RunConfig {
+    fn default() -> Self {
+        RunConfig {
+            vms: 1,
+            args: Vec::new(),
+            stdin: Stdin::None,
+            env: Vec::new(),
+            invoke: Invoke::Command,
+            max_launches: None,
+            timeout: None,
+            local_size: None,
+            seed: None,
+        }
+    }
+}
+
+/// A bundle built for one device, ready to run any number of times.
+pub struct Loader {
+    program: Program,
+    zeroer: zero::Zeroer,
+    queue: CommandQueue,
+    context: Context,
+    device: DeviceInfo,
+    bundle: Bundle,
+    build: BuildInfo,
+}
+
+impl Loader {
+    /// Picks the device and builds (or loads the cached) program with default options.
+    pub fn new(bundle: Bundle, device: &DeviceChoice) -> Result<Loader, LoadError> {
+        Loader::with_options(bundle, device, &LoadOptions::default())
+    }
+
+    pub fn with_options(bundle: Bundle, device: &DeviceChoice, opts: &LoadOptions) -> Result<Loader, LoadError> {
+        let devices = device::enumerate()?;
+        let device = device::select(&devices, device)?.clone();
+        let context = Context::from_device(&device.device).map_err(|code| LoadError::Cl { what: "creating a context", code })?;
+        let queue = create_queue(&context, &device)?;
+        let (program, build) = program::load_or_build(
+            &context,
+            &device,
+            &bundle,
+            &opts.extra_build_options,
+            opts.cache,
+            opts.cache_dir.as_deref(),
+        )?;
+        let zeroer = zero::Zeroer::build(&context, &device)
+            .map_err(|code| LoadError::Cl { what: "building the loader's zeroing kernel", code })?;
+        Ok(Loader { program, zeroer, queue, context, device, bundle, build })
+    }
+
+    pub fn device_name(&self) -> String {
+        self.device.name.clone()
+    }
+
+    pub fn device(&self) -> &DeviceInfo {
+        &self.device
+    }
+
+    pub fn bundle(&self) -> &Bundle {
+        &self.bundle
+    }
+
+    pub fn build_info(&self) -> &BuildInfo {
+        &self.build
+    }
+
+    /// Runs `cfg.vms` VMs to completion (or to the configured limits).
+    pub fn run(&self, cfg: &RunConfig) -> Result<RunReport, RunError> {
+        run::run(self, cfg)
+    }
+}
+
+#[allow(deprecated)]
+fn create_queue(context: &Context, device: &DeviceInfo) -> Result<CommandQueue, LoadError> {
+    let id = device.device.id();
+    // SAFETY: the device belongs to the context.
+    unsafe { CommandQueue::create_with_properties(context, id, 0, 0).or_else(|_| CommandQueue::create(context, id, 0)) }
+        .map_err(|code| LoadError::Cl { what: "creating a command queue", code })
+}
+
+/// Reads and checks a `.vvk` file.
+pub fn read_bundle_file(path: impl AsRef<Path>) -> Result<Bundle, LoadError> {
+    let path = path.as_ref();
+    let bytes = std::fs::read(path).map_err(|source| LoadError::Read { path: path.to_path_buf(), source })?;
+    vv_bundle::read_bundle(&bytes).map_err(|source| LoadError::Bundle { path: path.to_path_buf(), source })
+}

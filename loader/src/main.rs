@@ -1,0 +1,49 @@
+//! vv-run: loads a `.vvk` bundle, picks an OpenCL device, runs N VMs and reports their outcomes.
+//! Thin: options in `cli.rs`, all work in the `vv_loader` library.
+
+mod cli;
+
+use anyhow::{Context, Result};
+use clap::Parser;
+use std::io::Write;
+use std::process::ExitCode;
+use vv_loader::{device, read_bundle_file, DeviceChoice, Loader};
+
+fn main() -> ExitCode {
+    let opts = cli::Opts::parse();
+    match run(&opts) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("vv-run: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(opts: &cli::Opts) -> Result<u8> {
+    if opts.list_devices {
+        print!("{}", device::format_list(&device::enumerate()?));
+        return Ok(0);
+    }
+    let path = opts.prog.as_ref().context("no bundle given")?;
+    let bundle = read_bundle_file(path)?;
+    let cfg = opts.run_config()?;
+
+    let devices = device::enumerate()?;
+    let dev = device::select(&devices, opts.device.as_ref().unwrap_or(&DeviceChoice::Default))?;
+    eprintln!("vv-run: device #{}: {} ({}, {}, driver {})", dev.index, dev.name, dev.kind, dev.platform, dev.driver_version);
+    let loader = Loader::with_options(bundle, &DeviceChoice::Index(dev.index), &opts.load_options())?;
+    eprintln!("vv-run: {}", loader.build_info());
+
+    let report = loader.run(&cfg)?;
+    if let Some(dir) = &opts.out_dir {
+        report.write_out_dir(dir).with_context(|| format!("writing outputs to {}", dir.display()))?;
+        eprintln!("vv-run: wrote {} VMs' outputs and status.json to {}", report.outcomes.len(), dir.display());
+    } else if let Some(first) = report.outcomes.first() {
+        std::io::stdout().write_all(&first.stdout)?;
+        std::io::stdout().flush()?;
+        std::io::stderr().write_all(&first.stderr)?;
+    }
+    eprint!("{}", report.summary());
+    Ok(report.exit_code() as u8)
+}

@@ -1,0 +1,311 @@
+//! The device buffers of N VMs laid out per `abi`: sizing and the fit check against the device,
+//! allocation, zero-fill, `vv_init` and the initial state words. Never reads memories back.
+
+use crate::device::{human_bytes, DeviceInfo, DeviceKind};
+use crate::error::{ClContext, RunError};
+use crate::launch;
+use crate::zero::Zeroer;
+use opencl3::command_queue::CommandQueue;
+use opencl3::context::Context;
+use opencl3::kernel::Kernel;
+use opencl3::memory::{Buffer, ClMem, CL_MEM_COPY_HOST_PTR, CL_MEM_READ_ONLY, CL_MEM_READ_WRITE};
+use opencl3::types::CL_NON_BLOCKING;
+use std::ptr;
+use vv_bundle::abi::{self, HC_DATA_BYTES, HC_WORDS, STATE_FIELDS};
+use vv_bundle::Bundle;
+
+/// Share of `CL_DEVICE_GLOBAL_MEM_SIZE` the VM buffers may take.
+pub const GLOBAL_MEM_HEADROOM: f64 = 0.9;
+
+#[derive(Debug, thiserror::Error)]
+#[error("{nvms} VMs do not fit on {device}: {reason}; at most {max_vms} VMs fit (each VM needs {per_vm}: {breakdown}). Run fewer VMs or build with a smaller heap (`vvc build --heap-size`)")]
+pub struct FitError {
+    pub nvms: u64,
+    pub max_vms: u64,
+    pub device: String,
+    pub reason: String,
+    pub per_vm: String,
+    pub breakdown: String,
+}
+
+/// Sizes of the per-VM buffers of one bundle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VmLayout {
+    /// Linear memory bytes per VM: max pages x 64 KiB, at least 8.
+    pub mem_bytes: u64,
+    pub stack_rows: u64,
+    /// Global slots per VM (at least one).
+    pub globals: u64,
+    /// Bytes of the padded memory image (a multiple of 8, at least 8).
+    pub image_bytes: u64,
+}
+
+impl VmLayout {
+    pub fn new(bundle: &Bundle) -> VmLayout {
+        VmLayout {
+            mem_bytes: (bundle.memory.max_pages as u64 * abi::PAGE_SIZE).max(8),
+            stack_rows: bundle.stack_rows as u64,
+            globals: (bundle.globals.len() as u64).max(1),
+            image_bytes: padded_image(&bundle.memory.image).len() as u64,
+        }
+    }
+
+    /// (name, bytes per VM) of every buffer that grows with the VM count.
+    pub fn buffers(&self) -> [(&'static str, u64); 6] {
+        [
+            ("memory", self.mem_bytes),
+            ("stack", self.stack_rows * 8),
+            ("globals", self.globals * 8),
+            ("state", STATE_FIELDS as u64 * 4),
+            ("hypercall header", HC_WORDS as u64 * 8),
+            ("hypercall data", HC_DATA_BYTES as u64),
+        ]
+    }
+
+    pub fn bytes_per_vm(&self) -> u64 {
+        self.buffers().iter().map(|b| b.1).sum()
+    }
+
+    /// The most VMs that fit in `global_mem` (with headroom) and in `max_alloc` per buffer.
+    pub fn max_vms(&self, global_mem: u64, max_alloc: u64) -> u64 {
+        let usable = ((global_mem as f64 * GLOBAL_MEM_HEADROOM) as u64).saturating_sub(self.image_bytes);
+        let by_total = usable / self.bytes_per_vm();
+        let by_alloc = self.buffers().iter().map(|&(_, b)| max_alloc / b.max(1)).min().unwrap_or(0);
+        by_total.min(by_alloc).min(u32::MAX as u64)
+    }
+
+    /// Checks that `nvms` VMs fit on `dev` (global memory with headroom, and its buffer limit),
+    /// naming the limit and the largest count that fits.
+    pub fn check_fit(&self, nvms: u64, dev: &DeviceInfo) -> Result<(), FitError> {
+        let max_alloc = dev.buffer_limit();
+        let max_vms = self.max_vms(dev.global_mem, max_alloc);
+        if nvms <= max_vms {
+            return Ok(());
+        }
+        let total = (nvms as u128 * self.bytes_per_vm() as u128).min(u64::MAX as u128) as u64;
+        let (name, biggest) = self.buffers().into_iter().max_by_key(|b| b.1).unwrap();
+        let biggest_total = (nvms as u128 * biggest as u128).min(u64::MAX as u128) as u64;
+        let reason = if nvms > u32::MAX as u64 {
+            "the VM count must fit 32 bits".to_string()
+        } else if biggest_total > max_alloc {
+            format!(
+                "the {name} buffer would take {} but the device allocates at most {} per buffer",
+                human_bytes(biggest_total),
+                human_bytes(max_alloc)
+            )
+        } else {
+            format!(
+                "they need {} but the device has {} of global memory ({:.0}% usable)",
+                human_bytes(total),
+                human_bytes(dev.global_mem),
+                GLOBAL_MEM_HEADROOM * 100.0
+            )
+        };
+        let breakdown = self.buffers().iter().map(|(n, b)| format!("{n} {}", human_bytes(*b))).collect::<Vec<_>>().join(", ");
+        Err(FitError {
+            nvms,
+            max_vms,
+            device: dev.name.clone(),
+            reason,
+            per_vm: human_bytes(self.bytes_per_vm()),
+            breakdown,
+        })
+    }
+}
+
+/// The memory image padded with zeros to a multiple of 8 bytes, at least 8.
+pub fn padded_image(image: &[u8]) -> Vec<u8> {
+    let mut v = image.to_vec();
+    v.resize(image.len().div_ceil(8).max(1) * 8, 0);
+    v
+}
+
+/// The state words every VM starts with (`state[field * nvms + vm]`), given each VM's invoke word.
+pub fn initial_state(bundle: &Bundle, invokes: &[u32]) -> Vec<u32> {
+    let n = invokes.len();
+    let mut s = vec![0u32; STATE_FIELDS * n];
+    let mut field = |f: usize, value: &dyn Fn(usize) -> u32| {
+        for vm in 0..n {
+            s[f * n + vm] = value(vm);
+        }
+    };
+    field(abi::STATE_STATUS, &|_| abi::STATUS_RUNNING);
+    field(abi::STATE_FUNC, &|_| bundle.entry_function);
+    field(abi::STATE_RESUME, &|_| 0);
+    field(abi::STATE_FP, &|_| bundle.invoke_slots);
+    field(abi::STATE_PAGES, &|_| bundle.memory.initial_pages);
+    field(abi::STATE_INVOKE, &|vm| invokes[vm]);
+    s
+}
+
+/// What the VMs start with besides zeroed memory.
+pub struct InitialContents<'a> {
+    /// The memory image (unpadded).
+    pub image: &'a [u8],
+    /// `initial_state` words.
+    pub state: &'a [u32],
+    /// Decides the work sizes of the zeroing kernel.
+    pub kind: DeviceKind,
+    /// Invoke rows of the stack (`rows[row * nvms + vm]`); may be empty.
+    pub invoke_rows: &'a [u64],
+}
+
+/// The device buffers of all VMs of one run.
+pub struct VmBuffers {
+    pub nvms: usize,
+    pub mem: Buffer<u8>,
+    pub stack: Buffer<u64>,
+    pub globals: Buffer<u64>,
+    pub state: Buffer<u32>,
+    pub hc_hdr: Buffer<u64>,
+    pub hc_data: Buffer<u8>,
+}
+
+fn buffer<T>(context: &Context, count: u64, what: &'static str) -> Result<Buffer<T>, RunError> {
+    // SAFETY: no host pointer is passed.
+    unsafe { Buffer::<T>::create(context, CL_MEM_READ_WRITE, count as usize, ptr::null_mut()) }.cl(what)
+}
+
+impl VmBuffers {
+    pub fn allocate(context: &Context, layout: &VmLayout, nvms: usize) -> Result<VmBuffers, RunError> {
+        let n = nvms as u64;
+        Ok(VmBuffers {
+            nvms,
+            mem: buffer(context, n * layout.mem_bytes, "allocating VM memories")?,
+            stack: buffer(context, n * layout.stack_rows.max(1), "allocating VM call stacks")?,
+            globals: buffer(context, n * layout.globals, "allocating VM globals")?,
+            state: buffer(context, n * STATE_FIELDS as u64, "allocating VM state")?,
+            hc_hdr: buffer(context, n * HC_WORDS as u64, "allocating hypercall headers")?,
+            hc_data: buffer(context, n * HC_DATA_BYTES as u64, "allocating hypercall data")?,
+        })
+    }
+
+    /// Zeroes memory, runs `vv_init` with the padded image, and uploads the initial state and
+    /// the invoke rows. Waits until the device is done.
+    pub fn initialize(
+        &mut self,
+        context: &Context,
+        queue: &CommandQueue,
+        init: &Kernel,
+        zeroer: &Zeroer,
+        contents: &InitialContents,
+        sizes: launch::WorkSizes,
+    ) -> Result<(), RunError> {
+        let mut image = padded_image(contents.image);
+        let (state, invoke_rows) = (contents.state, contents.invoke_rows);
+        let mem_len = self.mem.size().cl("sizing VM memories")?;
+        let kind = contents.kind;
+        // SAFETY: the pattern, state and rows outlive the queue.finish() below; sizes match buffers.
+        unsafe {
+            zeroer.enqueue(queue, &self.mem, mem_len, kind).cl("zero-filling VM memories")?;
+            trace!("zeroing {} enqueued", human_bytes(mem_len as u64));
+            let image_buf = Buffer::<u8>::create(
+                context,
+                CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR,
+                image.len(),
+                image.as_mut_ptr().cast(),
+            )
+            .cl("uploading the memory image")?;
+            init.set_arg(0, &self.mem).cl("setting vv_init arguments")?;
+            init.set_arg(1, &self.globals).cl("setting vv_init arguments")?;
+            init.set_arg(2, &image_buf).cl("setting vv_init arguments")?;
+            launch::set_uint_arg(init, 3, image.len() as u64).cl("setting vv_init arguments")?;
+            launch::set_uint_arg(init, 4, self.nvms as u64).cl("setting vv_init arguments")?;
+            launch::enqueue(queue, init, sizes).cl("launching vv_init")?;
+            trace!("vv_init enqueued: {sizes:?}");
+            queue.enqueue_write_buffer(&mut self.state, CL_NON_BLOCKING, 0, state, &[]).cl("uploading VM state")?;
+            if !invoke_rows.is_empty() {
+                queue.enqueue_write_buffer(&mut self.stack, CL_NON_BLOCKING, 0, invoke_rows, &[]).cl("uploading invoke arguments")?;
+            }
+            queue.finish().cl("initializing VMs")?;
+            trace!("VMs initialized");
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::device::DeviceKind;
+    use vv_bundle::{BuildOptions, MemoryLayout};
+
+    pub(crate) fn bundle(max_pages: u32, globals: usize) -> Bundle {
+        Bundle {
+            content_hash: [0; 32],
+            source_name: "t.wasm".into(),
+            compiler_version: "0".into(),
+            options: BuildOptions::default(),
+            opencl: String::new(),
+            memory: MemoryLayout { present: max_pages > 0, initial_pages: max_pages.min(1), max_pages, image: vec![1; 13] },
+            globals: vec![0; globals],
+            exports: vec![],
+            imports: vec![],
+            function_names: vec!["entry".into()],
+            invoke_slots: 2,
+            stack_rows: 1024,
+            entry_function: 3,
+            command_entry: Some(0),
+        }
+    }
+
+    #[test]
+    fn per_vm_bytes() {
+        let l = VmLayout::new(&bundle(64, 0));
+        assert_eq!(l.mem_bytes, 64 * 65536);
+        assert_eq!(l.globals, 1);
+        assert_eq!(l.image_bytes, 16);
+        assert_eq!(l.bytes_per_vm(), 64 * 65536 + 8192 + 8 + 32 + 128 + 65536);
+        let empty = VmLayout::new(&bundle(0, 3));
+        assert_eq!((empty.mem_bytes, empty.globals), (8, 3));
+    }
+
+    #[test]
+    fn fit_by_total_and_by_allocation() {
+        let l = VmLayout::new(&bundle(64, 0));
+        let per = l.bytes_per_vm();
+        // Plenty per buffer: the total (90% of global) decides.
+        assert_eq!(l.max_vms(per * 1000, u64::MAX), 899, "90% of 1000, less the image buffer");
+        // 1 GiB per buffer: 256 memories of 4 MiB.
+        assert_eq!(l.max_vms(1 << 40, 1 << 30), 256);
+        let mut dev = DeviceInfo::fake(0, "pocl", DeviceKind::Cpu, "p");
+        dev.global_mem = 4 << 30;
+        dev.max_alloc = 1 << 30;
+        assert!(l.check_fit(256, &dev).is_ok());
+        let err = l.check_fit(257, &dev).unwrap_err();
+        assert_eq!(err.max_vms, 256);
+        let msg = err.to_string();
+        assert!(msg.contains("at most 256 VMs fit") && msg.contains("memory buffer"), "{msg}");
+        dev.max_alloc = 1 << 40;
+        let err = l.check_fit(1000, &dev).unwrap_err();
+        assert!(err.to_string().contains("global memory"), "{err}");
+        assert_eq!(err.max_vms, l.max_vms(4 << 30, 1 << 40));
+        // NVIDIA's driver allocates past its reported limit: global memory decides there.
+        let mut nv = DeviceInfo::fake(1, "NVIDIA H100 80GB HBM3", DeviceKind::Gpu, "NVIDIA CUDA");
+        nv.global_mem = 80 << 30;
+        nv.max_alloc = 20 << 30;
+        assert!(l.check_fit(16384, &nv).is_ok());
+    }
+
+    #[test]
+    fn image_padding() {
+        assert_eq!(padded_image(&[]).len(), 8);
+        assert_eq!(padded_image(&[1; 8]).len(), 8);
+        assert_eq!(padded_image(&[1; 9]), [vec![1; 9], vec![0; 7]].concat());
+    }
+
+    #[test]
+    fn initial_state_words() {
+        let b = bundle(2, 0);
+        let s = initial_state(&b, &[abi::INVOKE_COMMAND, 5]);
+        let at = |f: usize, vm: usize| s[f * 2 + vm];
+        assert_eq!(s.len(), STATE_FIELDS * 2);
+        assert_eq!(at(abi::STATE_STATUS, 1), abi::STATUS_RUNNING);
+        assert_eq!(at(abi::STATE_FUNC, 0), 3);
+        assert_eq!(at(abi::STATE_FP, 1), 2);
+        assert_eq!(at(abi::STATE_PAGES, 0), 1);
+        assert_eq!(at(abi::STATE_INVOKE, 0), abi::INVOKE_COMMAND);
+        assert_eq!(at(abi::STATE_INVOKE, 1), 5);
+        assert_eq!(at(abi::STATE_CODE, 1), 0);
+    }
+}

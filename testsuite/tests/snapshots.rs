@@ -1,0 +1,52 @@
+//! Snapshot tests of generated OpenCL C: the program part of every `.wat` in `testsuite/wat/`
+//! (one snapshot each) and the runtime prelude (once), pinned in `snapshots/`. Output must be
+//! deterministic byte for byte.
+
+mod common;
+
+use common::{read, root, small};
+
+fn snapshot_settings() -> insta::Settings {
+    let mut s = insta::Settings::clone_current();
+    s.set_snapshot_path(root().join("../snapshots"));
+    s.set_prepend_module_to_snapshot(false);
+    s.set_omit_expression(true);
+    s
+}
+
+fn wat_programs() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(root().join("wat"))
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".wat"))
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn generated_kernels() {
+    let names = wat_programs();
+    assert!(names.len() >= 12, "the snapshot corpus has {} programs", names.len());
+    for name in names {
+        let input = read(&format!("wat/{name}"));
+        let first = vv_compiler::compile(&name, &input, &small()).unwrap_or_else(|e| panic!("{e}"));
+        let again = vv_compiler::compile(&name, &input, &small()).unwrap();
+        assert_eq!(first.opencl, again.opencl, "{name}: generated code is not deterministic");
+        let program = vv_compiler::program_text(&first.opencl);
+        snapshot_settings().bind(|| insta::assert_snapshot!(name.trim_end_matches(".wat").to_string(), program));
+    }
+}
+
+#[test]
+fn prelude() {
+    snapshot_settings().bind(|| insta::assert_snapshot!("prelude", vv_compiler::prelude()));
+}
+
+#[test]
+fn prelude_trap_codes_match_the_abi() {
+    for trap in vv_bundle::abi::Trap::ALL {
+        let line = format!("#define {} {}u", trap.c_name(), trap as u32);
+        assert!(vv_compiler::prelude().contains(&line), "prelude lacks `{line}`");
+    }
+}
