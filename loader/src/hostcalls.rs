@@ -40,11 +40,12 @@ pub fn service_round(
     let wants: Vec<(usize, usize)> = waiting.iter().map(|&vm| (vm, wasi::copy_in_len(header(vm)))).collect();
     let in_spans = plan_spans(&wants, MERGE_SLACK);
     let mut in_bufs: Vec<Vec<u8>> = in_spans.iter().map(|(s, _)| vec![0u8; s.bytes()]).collect();
-    for ((span, _), host) in in_spans.iter().zip(in_bufs.iter_mut()) {
-        // SAFETY: `in_bufs` lives until after finish(); spans lie within the VM rows.
-        unsafe { read_span(queue, &bufs.hc_data, HC_DATA_BYTES, *span, host) }.cl("reading hypercall data")?;
-    }
-    queue.finish().cl("reading hypercall data")?;
+    let enqueued = in_spans.iter().zip(in_bufs.iter_mut()).try_for_each(|((span, _), host)| {
+        // SAFETY: `in_bufs` lives until after finish(), also on error; spans lie within the VM rows.
+        unsafe { read_span(queue, &bufs.hc_data, HC_DATA_BYTES, *span, host) }
+    });
+    let finished = queue.finish();
+    enqueued.and(finished).cl("reading hypercall data")?;
     let mut data: Vec<&[u8]> = vec![&[]; waiting.len()];
     for ((span, range), host) in in_spans.iter().zip(&in_bufs) {
         for k in range.clone() {
@@ -67,15 +68,21 @@ pub fn service_round(
     let outs: Vec<(usize, usize)> = waiting.iter().zip(&encoded).map(|(&vm, e)| (vm, e.len())).collect();
     let out_spans = plan_spans(&outs, MERGE_SLACK);
     let out_bufs: Vec<Vec<u8>> = out_spans.iter().map(|(span, range)| fill_span(span, &outs[range.clone()], &encoded[range.clone()])).collect();
-    // SAFETY: every host slice lives until after finish(); offsets lie inside the buffers.
-    unsafe {
-        queue.enqueue_write_buffer(&mut bufs.hc_hdr, CL_NON_BLOCKING, lo * HC_WORDS * 8, &hdr, &[]).cl("writing hypercall results")?;
-        for ((span, _), host) in out_spans.iter().zip(&out_bufs) {
-            write_span(queue, &mut bufs.hc_data, HC_DATA_BYTES, *span, host).cl("writing hypercall data")?;
-        }
-        queue.enqueue_write_buffer(&mut bufs.state, CL_NON_BLOCKING, lo * 4, &status[lo..=hi], &[]).cl("writing VM status")?;
-    }
-    queue.finish().cl("writing hypercall replies")?;
+    // SAFETY: every host slice lives until after finish(), also on error; offsets lie inside the
+    // buffers.
+    let enqueued = unsafe {
+        queue
+            .enqueue_write_buffer(&mut bufs.hc_hdr, CL_NON_BLOCKING, lo * HC_WORDS * 8, &hdr, &[])
+            .map(drop)
+            .and_then(|()| {
+                out_spans.iter().zip(&out_bufs).try_for_each(|((span, _), host)| {
+                    write_span(queue, &mut bufs.hc_data, HC_DATA_BYTES, *span, host)
+                })
+            })
+            .and_then(|()| queue.enqueue_write_buffer(&mut bufs.state, CL_NON_BLOCKING, lo * 4, &status[lo..=hi], &[]).map(drop))
+    };
+    let finished = queue.finish();
+    enqueued.and(finished).cl("writing hypercall replies")?;
     Ok(RoundTimes { transfer: (t1 - t0) + t2.elapsed(), service: t2 - t1 })
 }
 

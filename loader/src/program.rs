@@ -1,7 +1,7 @@
 //! Building the bundle's OpenCL C for one device, with a cache of device binaries keyed by bundle,
 //! device, driver and options. Never passes a fast-math option: Wasm float semantics must hold.
 
-use crate::device::DeviceInfo;
+use crate::device::{DeviceInfo, DeviceKind};
 use opencl3::context::Context;
 use opencl3::device::CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT;
 use opencl3::error_codes::ClError;
@@ -72,11 +72,19 @@ impl fmt::Display for BuildInfo {
     }
 }
 
-/// The compiler options for `dev`: correctly rounded f32 divide/sqrt where the device offers it.
-pub fn build_options(dev: &DeviceInfo, extra: &str) -> String {
+/// Programs longer than this build without optimization on CPU devices: PoCL's optimizer takes
+/// minutes on them (hello.c: 45 s optimized, 8.6 s with `-cl-opt-disable`, 2 cores).
+pub const CPU_OPT_DISABLE_LINES: usize = 5000;
+
+/// The compiler options for `dev`: correctly rounded f32 divide/sqrt where the device offers it,
+/// and no optimization for large programs on CPU devices.
+pub fn build_options(dev: &DeviceInfo, source_lines: usize, extra: &str) -> String {
     let mut opts = Vec::new();
     if dev.device.single_fp_config().unwrap_or(0) & CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT != 0 {
         opts.push("-cl-fp32-correctly-rounded-divide-sqrt");
+    }
+    if dev.kind == DeviceKind::Cpu && source_lines > CPU_OPT_DISABLE_LINES && !extra.contains("-cl-opt-disable") {
+        opts.push("-cl-opt-disable");
     }
     if !extra.trim().is_empty() {
         opts.push(extra.trim());
@@ -113,7 +121,7 @@ pub fn load_or_build(
     cache_dir: Option<&Path>,
 ) -> Result<(Program, BuildInfo), BuildError> {
     let start = Instant::now();
-    let options = build_options(dev, extra_options);
+    let options = build_options(dev, bundle.opencl.lines().count(), extra_options);
     let use_cache = match policy {
         CachePolicy::Always => true,
         CachePolicy::Never => false,

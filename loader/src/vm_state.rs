@@ -9,7 +9,7 @@ use opencl3::command_queue::CommandQueue;
 use opencl3::context::Context;
 use opencl3::kernel::Kernel;
 use opencl3::memory::{Buffer, ClMem, CL_MEM_COPY_HOST_PTR, CL_MEM_READ_ONLY, CL_MEM_READ_WRITE};
-use opencl3::types::CL_NON_BLOCKING;
+use opencl3::types::CL_BLOCKING;
 use std::ptr;
 use vv_bundle::abi::{self, HC_DATA_BYTES, HC_WORDS, STATE_FIELDS};
 use vv_bundle::Bundle;
@@ -85,20 +85,21 @@ impl VmLayout {
         let total = (nvms as u128 * self.bytes_per_vm() as u128).min(u64::MAX as u128) as u64;
         let (name, biggest) = self.buffers().into_iter().max_by_key(|b| b.1).unwrap();
         let biggest_total = (nvms as u128 * biggest as u128).min(u64::MAX as u128) as u64;
+        let usable = (dev.global_mem as f64 * GLOBAL_MEM_HEADROOM) as u64;
         let reason = if nvms > u32::MAX as u64 {
             "the VM count must fit 32 bits".to_string()
-        } else if biggest_total > max_alloc {
-            format!(
-                "the {name} buffer would take {} but the device allocates at most {} per buffer",
-                human_bytes(biggest_total),
-                human_bytes(max_alloc)
-            )
-        } else {
+        } else if total.saturating_add(self.image_bytes) > usable {
             format!(
                 "they need {} but the device has {} of global memory ({:.0}% usable)",
                 human_bytes(total),
                 human_bytes(dev.global_mem),
                 GLOBAL_MEM_HEADROOM * 100.0
+            )
+        } else {
+            format!(
+                "the {name} buffer would take {} but the device allocates at most {} per buffer",
+                human_bytes(biggest_total),
+                human_bytes(max_alloc)
             )
         };
         let breakdown = self.buffers().iter().map(|(n, b)| format!("{n} {}", human_bytes(*b))).collect::<Vec<_>>().join(", ");
@@ -195,7 +196,7 @@ impl VmBuffers {
         let (state, invoke_rows) = (contents.state, contents.invoke_rows);
         let mem_len = self.mem.size().cl("sizing VM memories")?;
         let kind = contents.kind;
-        // SAFETY: the pattern, state and rows outlive the queue.finish() below; sizes match buffers.
+        // SAFETY: the image is copied at creation; the writes block; sizes match the buffers.
         unsafe {
             zeroer.enqueue(queue, &self.mem, mem_len, kind).cl("zero-filling VM memories")?;
             trace!("zeroing {} enqueued", human_bytes(mem_len as u64));
@@ -213,9 +214,9 @@ impl VmBuffers {
             launch::set_uint_arg(init, 4, self.nvms as u64).cl("setting vv_init arguments")?;
             launch::enqueue(queue, init, sizes).cl("launching vv_init")?;
             trace!("vv_init enqueued: {sizes:?}");
-            queue.enqueue_write_buffer(&mut self.state, CL_NON_BLOCKING, 0, state, &[]).cl("uploading VM state")?;
+            queue.enqueue_write_buffer(&mut self.state, CL_BLOCKING, 0, state, &[]).cl("uploading VM state")?;
             if !invoke_rows.is_empty() {
-                queue.enqueue_write_buffer(&mut self.stack, CL_NON_BLOCKING, 0, invoke_rows, &[]).cl("uploading invoke arguments")?;
+                queue.enqueue_write_buffer(&mut self.stack, CL_BLOCKING, 0, invoke_rows, &[]).cl("uploading invoke arguments")?;
             }
             queue.finish().cl("initializing VMs")?;
             trace!("VMs initialized");

@@ -22,14 +22,13 @@ pub fn compile(rel: &str, opts: &BuildOptions) -> Bundle {
     vv_compiler::compile(name, &read(rel), opts).unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// Loads a bundle on the default device (`VV_TEST_DEVICE` picks another, by index or name).
 pub fn load(bundle: Bundle) -> Loader {
-    // Large programs build in seconds instead of minutes on PoCL without optimization.
-    let big = bundle.opencl.lines().count() > 5000;
-    let opts = LoadOptions {
-        extra_build_options: if big { "-cl-opt-disable".into() } else { String::new() },
-        ..LoadOptions::default()
+    let device = match std::env::var("VV_TEST_DEVICE") {
+        Ok(d) => d.parse().unwrap_or_else(|e| panic!("VV_TEST_DEVICE: {e}")),
+        Err(_) => DeviceChoice::Default,
     };
-    Loader::with_options(bundle, &DeviceChoice::Default, &opts).unwrap_or_else(|e| panic!("{e}"))
+    Loader::with_options(bundle, &device, &LoadOptions::default()).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// A small deterministic generator for test inputs.
