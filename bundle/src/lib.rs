@@ -65,7 +65,7 @@ impl BuildOptions {
 
 impl Default for BuildOptions {
     fn default() -> Self {
-        BuildOptions { heap_size: 4 << 20, stack_size: 128 << 10, interleave: 4, fuel: 1 << 20 }
+        BuildOptions { heap_size: 4 << 20, stack_size: 128 << 10, interleave: 1, fuel: 1 << 20 }
     }
 }
 

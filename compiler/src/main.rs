@@ -36,7 +36,8 @@ struct BuildArgs {
     #[arg(long, default_value = "128KiB", value_parser = parse_size)]
     stack_size: u64,
     /// Memory interleave granularity in bytes (1, 4 or 8): byte a of VM v lives at ((a/W)*nvms+v)*W + a%W.
-    #[arg(long, default_value_t = 4)]
+    /// 1 measured fastest on an H100 (testsuite/bench/RESULTS.md).
+    #[arg(long, default_value_t = 1)]
     interleave: u32,
     /// Loop iterations and calls a VM runs per kernel launch before it yields to the host.
     #[arg(long, default_value_t = 1 << 20)]
