@@ -31,7 +31,6 @@ VMs (exits, traps, launches, hypercalls, VMs per second) always goes to stderr.
 Exit status: 0 if every VM exited with code 0, 1 if any did not, 2 for usage or setup errors.
 Environment:
   VV_CACHE_DIR         where device binaries are cached (else $XDG_CACHE_HOME/vv, else ~/.cache/vv);
-                       on PoCL its own kernel cache is used instead unless --binary-cache on
   VV_TRACE=1           print each setup step, launch and hypercall round on stderr
   VV_IGNORE_MAX_ALLOC=1  let one buffer exceed the device's CL_DEVICE_MAX_MEM_ALLOC_SIZE
                        (always so on NVIDIA, whose driver allows it)";
@@ -86,8 +85,8 @@ pub struct Opts {
     #[arg(long, value_name = "N")]
     pub local_size: Option<usize>,
 
-    /// Whether to cache device binaries. auto: everywhere but PoCL (which caches kernels itself).
-    #[arg(long, value_enum, default_value_t = CacheArg::Auto, value_name = "WHEN")]
+    /// Whether to keep built device binaries in the cache directory and reuse them.
+    #[arg(long, value_enum, default_value_t = CacheArg::On, value_name = "WHEN")]
     pub binary_cache: CacheArg,
 
     /// Extra OpenCL build options, e.g. "-cl-opt-disable" for big programs on PoCL.
@@ -105,7 +104,6 @@ pub struct Opts {
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum CacheArg {
-    Auto,
     On,
     Off,
 }
@@ -121,7 +119,6 @@ impl Opts {
     pub fn load_options(&self) -> LoadOptions {
         LoadOptions {
             cache: match self.binary_cache {
-                CacheArg::Auto => CachePolicy::Auto,
                 CacheArg::On => CachePolicy::Always,
                 CacheArg::Off => CachePolicy::Never,
             },

@@ -65,11 +65,6 @@ pub struct DeviceInfo {
 }
 
 impl DeviceInfo {
-    /// Whether the device belongs to PoCL (which keeps its own kernel cache).
-    pub fn is_pocl(&self) -> bool {
-        self.platform.contains("Portable Computing Language") || self.platform_version.contains("PoCL")
-    }
-
     /// The largest buffer the VM buffers may use. `CL_DEVICE_MAX_MEM_ALLOC_SIZE`, except on NVIDIA,
     /// whose driver allocates and uses far larger buffers (a 64 GiB one on an H200 reporting
     /// 35 GiB, driver 580), and where `VV_IGNORE_MAX_ALLOC` is set: then global memory bounds it.
