@@ -5,7 +5,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Parser, ValueEnum};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use vv_loader::{CachePolicy, DeviceChoice, LoadOptions, RunConfig, Stdin};
+use vv_loader::{CachePolicy, DeviceChoice, DeviceSet, LoadOptions, RunConfig, Stdin};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -23,12 +23,29 @@ Examples:
     vv-run --list-devices
     vv-run prog.vvk --vms 16384 --device h100
 
+  Spread one run over every GPU of the host (or two chosen devices); VM i still gets {vm} = i:
+    vv-run prog.vvk --vms 100000 --devices all --out-dir results -- {vm}
+    vv-run prog.vvk --vms 100000 --devices 0,2
+
   Bound a run that may not finish (VMs still running are reported with their function):
     vv-run prog.vvk --vms 64 --timeout 30 --max-launches 100000
 
+Several devices (--devices): each device gets a consecutive share of the VMs in proportion to its
+compute units x clock (identical GPUs: equal shares), at most what its memory holds; the split
+depends only on the devices and N. Each device builds the program once (devices of one model share
+one build) and runs its share on its own host thread, serving its VMs' calls as its launches
+complete, without waiting for the other devices. Outputs, status.json and the summary list the VMs
+in order as one device would; the summary also gives each device's share, launches and time.
+--max-launches counts each device's launches; --timeout the whole run's time.
+If a device cannot build the program, nothing runs: the error names each device that failed.
+If a device fails during the run, the others run on; its VMs are reported as not finished, with
+the device and the error (status.json: {\"vm\": i, \"device_error\": \"...\", \"device\": \"#k name\"};
+*.out/*.err hold their output up to the failure), and vv-run exits with status 3.
+
 Output: without --out-dir, VM 0's stdout and stderr pass through to vv-run's own; a summary of all
 VMs (exits, traps, launches, hypercalls, VMs per second) always goes to stderr.
-Exit status: 0 if every VM exited with code 0, 1 if any did not, 2 for usage or setup errors.
+Exit status: 0 if every VM exited with code 0, 1 if any did not, 2 for usage or setup errors,
+3 if a device failed during the run (the VMs it held did not finish).
 Environment:
   VV_CACHE_DIR         where device binaries are cached (else $XDG_CACHE_HOME/vv, else ~/.cache/vv);
   VV_TRACE=1           print each setup step, launch and hypercall round on stderr
@@ -50,8 +67,14 @@ pub struct Opts {
 
     /// Device: an index from --list-devices or part of a device name (case-insensitive).
     /// Default: the first GPU of any platform, else the first CPU device.
-    #[arg(long, short = 'd', value_name = "X")]
+    #[arg(long, short = 'd', value_name = "X", conflicts_with = "devices")]
     pub device: Option<DeviceChoice>,
+
+    /// Spread the VMs over several devices: `all` (every GPU; with no GPU, every CPU device) or a
+    /// comma-separated list of indices and name parts (a name picks every device it matches),
+    /// e.g. `0,2` or `h100`. See "Several devices" below.
+    #[arg(long, value_name = "all|X,Y,...")]
+    pub devices: Option<DeviceSet>,
 
     /// List the OpenCL devices and exit.
     #[arg(long)]
@@ -73,7 +96,7 @@ pub struct Opts {
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
 
-    /// Stop after N kernel launches.
+    /// Stop after N kernel launches (of each device, with --devices).
     #[arg(long, value_name = "N")]
     pub max_launches: Option<u64>,
 
@@ -198,6 +221,16 @@ mod tests {
         assert!(Opts::try_parse_from(["vv-run"]).is_err());
         assert!(Opts::try_parse_from(["vv-run", "p.vvk", "--env", "novalue"]).is_err());
         assert!(Opts::try_parse_from(["vv-run", "p.vvk", "--stdin", "a", "--stdin-dir", "b"]).is_err());
+    }
+
+    #[test]
+    fn parses_device_sets() {
+        let o = Opts::try_parse_from(["vv-run", "p.vvk", "--devices", "all"]).unwrap();
+        assert_eq!(o.devices, Some(DeviceSet::All));
+        let o = Opts::try_parse_from(["vv-run", "p.vvk", "--devices", "0,h100"]).unwrap();
+        assert_eq!(o.devices, Some(DeviceSet::List(vec![DeviceChoice::Index(0), DeviceChoice::Name("h100".into())])));
+        assert!(Opts::try_parse_from(["vv-run", "p.vvk", "--devices", "0,"]).is_err());
+        assert!(Opts::try_parse_from(["vv-run", "p.vvk", "--devices", "all", "--device", "0"]).is_err(), "one or the other");
     }
 
     #[test]

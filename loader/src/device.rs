@@ -1,5 +1,6 @@
 //! Finding OpenCL devices: lists every device of every platform, formats `--list-devices`, and
-//! picks one by index, name or type (first GPU, else first CPU). Never by platform order alone.
+//! picks one by index, name or type (first GPU, else first CPU), or a set of them for a run spread
+//! over several devices (`--devices all`, `--devices 0,2`). Never by platform order alone.
 
 use opencl3::device::{Device, CL_DEVICE_TYPE_ALL, CL_DEVICE_TYPE_CPU, CL_DEVICE_TYPE_GPU};
 use opencl3::error_codes::ClError;
@@ -25,6 +26,10 @@ pub enum DeviceError {
     NoSuchIndex { index: usize, count: usize },
     #[error("no device name contains {name:?} (see --list-devices)")]
     NoSuchName { name: String },
+    #[error("device #{index} ({name}) is chosen twice")]
+    Duplicate { index: usize, name: String },
+    #[error("no devices chosen")]
+    EmptySet,
     #[error("OpenCL error while listing devices: {0}")]
     Cl(ClError),
 }
@@ -61,6 +66,10 @@ pub struct DeviceInfo {
     pub global_mem: u64,
     /// `CL_DEVICE_MAX_MEM_ALLOC_SIZE` in bytes.
     pub max_alloc: u64,
+    /// `CL_DEVICE_MAX_COMPUTE_UNITS` (0 if unknown).
+    pub compute_units: u32,
+    /// `CL_DEVICE_MAX_CLOCK_FREQUENCY` in MHz (0 if unknown).
+    pub clock_mhz: u32,
     pub(crate) device: Device,
 }
 
@@ -77,6 +86,19 @@ impl DeviceInfo {
         }
     }
 
+    /// How much work the device does at once, for sharing VMs between devices: compute units x
+    /// clock in MHz (0 if the driver reports neither). Comparable between devices of one kind and
+    /// vendor (identical GPUs get equal shares, a smaller or slower one less); a CPU compute unit
+    /// (a core) does far less than a GPU one, so mixing kinds with `--devices` under-loads GPUs.
+    pub fn capacity(&self) -> u64 {
+        self.compute_units as u64 * self.clock_mhz as u64
+    }
+
+    /// `#index name`, as messages name a device.
+    pub fn label(&self) -> String {
+        format!("#{} {}", self.index, self.name)
+    }
+
     /// A device description for tests, with no OpenCL handle behind it.
     pub fn fake(index: usize, name: &str, kind: DeviceKind, platform: &str) -> DeviceInfo {
         DeviceInfo {
@@ -88,6 +110,8 @@ impl DeviceInfo {
             driver_version: String::new(),
             global_mem: 0,
             max_alloc: 0,
+            compute_units: 0,
+            clock_mhz: 0,
             device: Device::new(std::ptr::null_mut()),
         }
     }
@@ -113,6 +137,30 @@ impl FromStr for DeviceChoice {
             Ok(i) => DeviceChoice::Index(i),
             Err(_) => DeviceChoice::Name(s.to_string()),
         })
+    }
+}
+
+/// Which devices one run spreads over (`--devices`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeviceSet {
+    /// Every GPU of every platform; with no GPU, every CPU device; with neither, every device.
+    All,
+    /// Devices by index, or every device whose name contains the text (case-insensitive).
+    List(Vec<DeviceChoice>),
+}
+
+impl FromStr for DeviceSet {
+    type Err = String;
+    /// `all`, or a comma-separated list of indices and name parts: `0,2`, `h100`, `0,tesla`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.trim().eq_ignore_ascii_case("all") {
+            return Ok(DeviceSet::All);
+        }
+        let items: Vec<&str> = s.split(',').map(str::trim).collect();
+        if items.iter().any(|i| i.is_empty()) {
+            return Err(format!("expected `all` or a comma-separated list of device indices or names, got {s:?}"));
+        }
+        Ok(DeviceSet::List(items.into_iter().map(|i| i.parse().expect("infallible")).collect()))
     }
 }
 
@@ -159,6 +207,8 @@ pub fn enumerate() -> Result<Vec<DeviceInfo>, DeviceError> {
                 driver_version: device.driver_version().unwrap_or_default().trim().to_string(),
                 global_mem: device.global_mem_size().unwrap_or(0),
                 max_alloc: device.max_mem_alloc_size().unwrap_or(0),
+                compute_units: device.max_compute_units().unwrap_or(0),
+                clock_mhz: device.max_clock_frequency().unwrap_or(0),
                 device,
             });
         }
@@ -191,6 +241,40 @@ pub fn select<'a>(devices: &'a [DeviceInfo], choice: &DeviceChoice) -> Result<&'
     }
 }
 
+/// Picks the devices of a set (pure), sorted by index, each once. A name in a list picks every
+/// device whose name contains it and fails if there is none.
+pub fn select_set<'a>(devices: &'a [DeviceInfo], set: &DeviceSet) -> Result<Vec<&'a DeviceInfo>, DeviceError> {
+    let mut out: Vec<&DeviceInfo> = match set {
+        DeviceSet::All => {
+            let of = |k| devices.iter().filter(|d| d.kind == k).collect::<Vec<_>>();
+            [of(DeviceKind::Gpu), of(DeviceKind::Cpu), devices.iter().collect()].into_iter().find(|v| !v.is_empty()).unwrap_or_default()
+        }
+        DeviceSet::List(choices) => {
+            let mut out = Vec::new();
+            for choice in choices {
+                match choice {
+                    DeviceChoice::Name(name) => {
+                        let needle = name.to_lowercase();
+                        let found: Vec<_> = devices.iter().filter(|d| d.name.to_lowercase().contains(&needle)).collect();
+                        if found.is_empty() {
+                            return Err(DeviceError::NoSuchName { name: name.clone() });
+                        }
+                        out.extend(found);
+                    }
+                    other => out.push(select(devices, other)?),
+                }
+            }
+            out
+        }
+    };
+    if out.is_empty() {
+        return Err(DeviceError::NoDevices);
+    }
+    out.sort_by_key(|d| d.index);
+    out.dedup_by_key(|d| d.index);
+    Ok(out)
+}
+
 /// Bytes as a short human-readable size.
 pub fn human_bytes(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
@@ -214,7 +298,7 @@ pub fn format_list(devices: &[DeviceInfo]) -> String {
     for d in devices {
         let mark = if Some(d.index) == default { "*" } else { " " };
         out += &format!(
-            "{mark}{:>2}  {:<5}  {:<44}  {:>10}  {:>9}\n         platform: {}, driver {}\n",
+            "{mark}{:>2}  {:<5}  {:<44}  {:>10}  {:>9}\n         platform: {}, driver {}, {} compute units at {} MHz\n",
             d.index,
             d.kind.to_string(),
             d.name,
@@ -222,9 +306,12 @@ pub fn format_list(devices: &[DeviceInfo]) -> String {
             human_bytes(d.max_alloc),
             d.platform,
             d.driver_version,
+            d.compute_units,
+            d.clock_mhz,
         );
     }
-    out += "(* = default: the first GPU, else the first CPU device; pick another with --device INDEX or --device NAME)\n";
+    out += "(* = default: the first GPU, else the first CPU device; pick another with --device INDEX or --device NAME,\n \
+            or spread a run over several with --devices all or --devices 0,2)\n";
     out
 }
 
@@ -271,6 +358,30 @@ mod tests {
         let marked: Vec<_> = text.lines().filter(|l| l.starts_with('*')).collect();
         assert_eq!(marked.len(), 1);
         assert!(marked[0].contains("H100") && marked[0].starts_with("* 1"), "{text}");
+    }
+
+    #[test]
+    fn sets() {
+        let m = machine();
+        let idx = |set: &str| select_set(&m, &set.parse().unwrap()).map(|v| v.iter().map(|d| d.index).collect::<Vec<_>>());
+        assert_eq!(idx("all").unwrap(), vec![1, 2], "every GPU, not the CPU listed first");
+        assert_eq!(idx("ALL").unwrap(), vec![1, 2]);
+        assert_eq!(idx("2,0").unwrap(), vec![0, 2], "sorted by index");
+        assert_eq!(idx("h100").unwrap(), vec![1, 2], "a name picks every match");
+        assert_eq!(idx("1, h100,xeon").unwrap(), vec![0, 1, 2], "each device once");
+        assert!(matches!(idx("0,9"), Err(DeviceError::NoSuchIndex { index: 9, .. })));
+        assert!(matches!(idx("radeon"), Err(DeviceError::NoSuchName { .. })));
+        assert!("0,,1".parse::<DeviceSet>().is_err());
+        assert!("".parse::<DeviceSet>().is_err());
+        let cpus = vec![
+            DeviceInfo::fake(0, "pthread-a", DeviceKind::Cpu, "p"),
+            DeviceInfo::fake(1, "fpga", DeviceKind::Other, "x"),
+            DeviceInfo::fake(2, "pthread-b", DeviceKind::Cpu, "p"),
+        ];
+        let all: Vec<_> = select_set(&cpus, &DeviceSet::All).unwrap().iter().map(|d| d.index).collect();
+        assert_eq!(all, vec![0, 2], "no GPU: every CPU device");
+        assert_eq!(select_set(&cpus[1..2], &DeviceSet::All).unwrap()[0].name, "fpga");
+        assert!(matches!(select_set(&[], &DeviceSet::All), Err(DeviceError::NoDevices)));
     }
 
     #[test]

@@ -20,6 +20,33 @@ pub enum LoadError {
     Build(#[from] BuildError),
     #[error("OpenCL error while {what}: {code}")]
     Cl { what: &'static str, code: ClError },
+    #[error("not tried: device #{device}, of the same model, driver and options, failed to build the program")]
+    SameKindFailed { device: usize },
+    #[error("loading panicked: {0}")]
+    Panicked(String),
+    /// A multi-device load where some devices failed: the run needs every chosen device.
+    #[error("{}", list_failures(failures, *devices))]
+    Devices { failures: Vec<DeviceLoadError>, devices: usize },
+}
+
+/// What went wrong on one device of a multi-device load.
+#[derive(Debug)]
+pub struct DeviceLoadError {
+    pub index: usize,
+    pub name: String,
+    pub error: LoadError,
+}
+
+fn list_failures(failures: &[DeviceLoadError], devices: usize) -> String {
+    let untried = failures.iter().filter(|f| matches!(f.error, LoadError::SameKindFailed { .. })).count();
+    let mut s = format!("loading the program failed on {} of {devices} devices", failures.len() - untried);
+    if untried > 0 {
+        s += &format!(" ({untried} more not tried)");
+    }
+    for f in failures {
+        s += &format!("\ndevice #{} ({}): {}", f.index, f.name, f.error);
+    }
+    s
 }
 
 #[derive(Debug, thiserror::Error)]

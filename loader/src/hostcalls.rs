@@ -7,11 +7,56 @@ use crate::vm_state::VmBuffers;
 use crate::wasi::{self, Reply, Request, VmContext};
 use opencl3::command_queue::CommandQueue;
 use opencl3::types::{CL_BLOCKING, CL_NON_BLOCKING};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use vv_bundle::abi::{HC_DATA_BYTES, HC_RESULT, HC_WORDS, STATUS_RUNNING};
 
 /// Waiting VMs per host thread below which servicing stays on one thread.
 const PER_THREAD: usize = 64;
+
+/// The host threads that service hypercalls, shared by the devices of one run: a device's round
+/// runs on its own thread plus as many extra threads as are free, so rounds of several devices
+/// that fall together split the cores, and a round alone gets them all.
+#[derive(Debug)]
+pub struct HostThreads {
+    free: AtomicUsize,
+}
+
+impl HostThreads {
+    /// Extra threads for `devices` devices: the host's cores less one per device thread.
+    pub fn for_devices(devices: usize) -> HostThreads {
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+        HostThreads::new(cores.saturating_sub(devices.max(1)))
+    }
+
+    pub fn new(extra: usize) -> HostThreads {
+        HostThreads { free: AtomicUsize::new(extra) }
+    }
+
+    /// Takes up to `want` extra threads (maybe none); they return when the guard drops.
+    pub fn take(&self, want: usize) -> Taken<'_> {
+        let mut free = self.free.load(Ordering::Relaxed);
+        loop {
+            let n = want.min(free);
+            match self.free.compare_exchange_weak(free, free - n, Ordering::AcqRel, Ordering::Relaxed) {
+                Ok(_) => return Taken { pool: self, n },
+                Err(now) => free = now,
+            }
+        }
+    }
+}
+
+/// Extra threads taken from a `HostThreads`.
+pub struct Taken<'a> {
+    pool: &'a HostThreads,
+    pub n: usize,
+}
+
+impl Drop for Taken<'_> {
+    fn drop(&mut self) {
+        self.pool.free.fetch_add(self.n, Ordering::AcqRel);
+    }
+}
 
 /// Time one round spent moving bytes and servicing calls.
 #[derive(Debug, Default, Clone, Copy)]
@@ -28,6 +73,7 @@ pub fn service_round(
     status: &mut [u32],
     waiting: &[usize],
     contexts: &mut [VmContext],
+    threads: &HostThreads,
 ) -> Result<RoundTimes, RunError> {
     let (Some(&lo), Some(&hi)) = (waiting.first(), waiting.last()) else { return Ok(RoundTimes::default()) };
     let t0 = Instant::now();
@@ -56,7 +102,7 @@ pub fn service_round(
     let requests: Vec<Request> = waiting.iter().zip(&data).map(|(&vm, d)| Request::from_header(header(vm), d)).collect();
     let t1 = Instant::now();
 
-    let replies = service_parallel(contexts, waiting, &requests);
+    let replies = service_parallel(contexts, waiting, &requests, threads);
     let t2 = Instant::now();
 
     // Results into the headers, copy-outs into the data rows, RUNNING into the status row.
@@ -95,8 +141,9 @@ fn fill_span(span: &Span, items: &[(usize, usize)], encoded: &[Vec<u8>]) -> Vec<
     host
 }
 
-/// Services `requests[k]` for VM `waiting[k]`, on several threads when there are many.
-pub fn service_parallel(contexts: &mut [VmContext], waiting: &[usize], requests: &[Request]) -> Vec<Reply> {
+/// Services `requests[k]` for VM `waiting[k]`, on several threads when there are many: this one
+/// and as many free ones of `threads` as there are `PER_THREAD` calls beyond the first.
+pub fn service_parallel(contexts: &mut [VmContext], waiting: &[usize], requests: &[Request], threads: &HostThreads) -> Vec<Reply> {
     let mut jobs: Vec<(&mut VmContext, &Request)> = Vec::with_capacity(waiting.len());
     let mut next = waiting.iter().zip(requests).peekable();
     for (vm, ctx) in contexts.iter_mut().enumerate() {
@@ -109,7 +156,8 @@ pub fn service_parallel(contexts: &mut [VmContext], waiting: &[usize], requests:
             None => break,
         }
     }
-    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(jobs.len().div_ceil(PER_THREAD)).max(1);
+    let extra = threads.take(jobs.len().div_ceil(PER_THREAD).saturating_sub(1));
+    let threads = 1 + extra.n;
     if threads == 1 {
         return jobs.into_iter().map(|(ctx, req)| wasi::service(ctx, req)).collect();
     }
@@ -127,6 +175,17 @@ pub fn service_parallel(contexts: &mut [VmContext], waiting: &[usize], requests:
 mod tests {
     use super::*;
     use std::sync::Arc;
+
+    #[test]
+    fn thread_pool_lends_what_is_free() {
+        let pool = HostThreads::new(4);
+        let a = pool.take(3);
+        assert_eq!(a.n, 3);
+        assert_eq!(pool.take(5).n, 1, "only one left");
+        drop(a);
+        assert_eq!(pool.take(5).n, 4);
+        assert_eq!(HostThreads::new(0).take(8).n, 0, "the caller's own thread still services");
+    }
     use vv_bundle::abi::{HostCall, HC_MAX_ARGS};
 
     #[test]
@@ -140,7 +199,9 @@ mod tests {
         args[0] = 1;
         let requests: Vec<Request> =
             texts.iter().map(|t| Request { call: HostCall::FdWrite as u32, args, data: t.as_bytes() }).collect();
-        let replies = service_parallel(&mut contexts, &waiting, &requests);
+        let pool = HostThreads::new(3);
+        let replies = service_parallel(&mut contexts, &waiting, &requests, &pool);
+        assert_eq!(pool.take(usize::MAX).n, 3, "threads return to the pool");
         assert_eq!(replies.len(), waiting.len());
         for (vm, ctx) in contexts.iter().enumerate() {
             let want = if vm % 3 != 1 { format!("vm {vm}\n") } else { String::new() };

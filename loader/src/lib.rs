@@ -1,5 +1,6 @@
 //! vv_loader: runs a `.vvk` bundle as N independent VMs on an OpenCL device, one per work-item,
-//! and services their WASI hypercalls on the host in batches between launches.
+//! and services their WASI hypercalls on the host in batches between launches. `MultiLoader`
+//! spreads one run over several devices.
 //!
 //! ```no_run
 //! use vv_loader::{read_bundle_file, DeviceChoice, Loader, RunConfig};
@@ -9,31 +10,46 @@
 //! eprint!("{}", report.summary());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! On every GPU of the host (VM `i` still sees `{vm}` = `i`; the report lists VMs in order):
+//!
+//! ```no_run
+//! use vv_loader::{read_bundle_file, DeviceSet, LoadOptions, MultiLoader, RunConfig};
+//! let bundle = read_bundle_file("prog.vvk")?;
+//! let loader = MultiLoader::with_set(bundle, &DeviceSet::All, &LoadOptions::default())?;
+//! let report = loader.run(&RunConfig { vms: 100_000, args: vec!["{vm}".into()], ..RunConfig::default() })?;
+//! eprint!("{}", report.summary());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 #[macro_use]
 mod trace;
 pub mod device;
+mod device_program;
 mod error;
+mod fault;
 mod hostcalls;
 mod launch;
+mod multi;
 pub mod program;
 pub mod report;
 mod run;
+pub mod shard;
 mod transfer;
 pub mod vm_state;
 pub mod wasi;
 mod zero;
 
-pub use device::{DeviceChoice, DeviceError, DeviceInfo, DeviceKind};
-pub use error::{LoadError, RunError};
+pub use device::{DeviceChoice, DeviceError, DeviceInfo, DeviceKind, DeviceSet};
+pub use error::{DeviceLoadError, LoadError, RunError};
+pub use multi::MultiLoader;
 pub use program::{BinarySource, BuildError, BuildInfo, CachePolicy};
-pub use report::{Counts, PhaseTimes, RunReport, VmOutcome, VmStatus};
+pub use report::{Counts, PhaseTimes, RunReport, ShardReport, VmOutcome, VmStatus};
 pub use vm_state::FitError;
 pub use vv_bundle::{abi, Bundle};
 
-use opencl3::command_queue::CommandQueue;
-use opencl3::context::Context;
-use opencl3::program::Program;
+use device_program::DeviceProgram;
+use program::Share;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -78,9 +94,10 @@ pub struct RunConfig {
     pub stdin: Stdin,
     pub env: Vec<(String, String)>,
     pub invoke: Invoke,
-    /// Stop after this many launches, reporting VMs that have not finished as running.
+    /// Stop after this many launches (of each device, in a multi-device run), reporting VMs that
+    /// have not finished as running.
     pub max_launches: Option<u64>,
-    /// Stop once this much time has passed (checked between launches).
+    /// Stop once this much time has passed since the run started (checked between launches).
     pub timeout: Option<Duration>,
     /// Work-items per group; default 1 on CPU devices and 64 on GPUs.
     pub local_size: Option<usize>,
@@ -106,13 +123,8 @@ impl Default for RunConfig {
 
 /// A bundle built for one device, ready to run any number of times.
 pub struct Loader {
-    program: Program,
-    zeroer: zero::Zeroer,
-    queue: CommandQueue,
-    context: Context,
-    device: DeviceInfo,
+    dev: DeviceProgram,
     bundle: Bundle,
-    build: BuildInfo,
 }
 
 impl Loader {
@@ -123,28 +135,17 @@ impl Loader {
 
     pub fn with_options(bundle: Bundle, device: &DeviceChoice, opts: &LoadOptions) -> Result<Loader, LoadError> {
         let devices = device::enumerate()?;
-        let device = device::select(&devices, device)?.clone();
-        let context = Context::from_device(&device.device).map_err(|code| LoadError::Cl { what: "creating a context", code })?;
-        let queue = create_queue(&context, &device)?;
-        let (program, build) = program::load_or_build(
-            &context,
-            &device,
-            &bundle,
-            &opts.extra_build_options,
-            opts.cache,
-            opts.cache_dir.as_deref(),
-        )?;
-        let zeroer = zero::Zeroer::build(&context, &device)
-            .map_err(|code| LoadError::Cl { what: "building the loader's zeroing kernel", code })?;
-        Ok(Loader { program, zeroer, queue, context, device, bundle, build })
+        let device = device::select(&devices, device)?;
+        let (dev, _) = DeviceProgram::open(&bundle, device, opts, Share::None)?;
+        Ok(Loader { dev, bundle })
     }
 
     pub fn device_name(&self) -> String {
-        self.device.name.clone()
+        self.dev.device.name.clone()
     }
 
     pub fn device(&self) -> &DeviceInfo {
-        &self.device
+        &self.dev.device
     }
 
     pub fn bundle(&self) -> &Bundle {
@@ -152,21 +153,14 @@ impl Loader {
     }
 
     pub fn build_info(&self) -> &BuildInfo {
-        &self.build
+        &self.dev.build
     }
 
-    /// Runs `cfg.vms` VMs to completion (or to the configured limits).
+    /// Runs `cfg.vms` VMs to completion (or to the configured limits). Any error of the device
+    /// fails the whole run.
     pub fn run(&self, cfg: &RunConfig) -> Result<RunReport, RunError> {
-        run::run(self, cfg)
+        run::run(&self.dev, &self.bundle, cfg)
     }
-}
-
-#[allow(deprecated)]
-fn create_queue(context: &Context, device: &DeviceInfo) -> Result<CommandQueue, LoadError> {
-    let id = device.device.id();
-    // SAFETY: the device belongs to the context.
-    unsafe { CommandQueue::create_with_properties(context, id, 0, 0).or_else(|_| CommandQueue::create(context, id, 0)) }
-        .map_err(|code| LoadError::Cl { what: "creating a command queue", code })
 }
 
 /// Reads and checks a `.vvk` file.

@@ -1,5 +1,5 @@
-//! vv-run: loads a `.vvk` bundle, picks an OpenCL device, runs N VMs and reports their outcomes.
-//! Thin: options in `cli.rs`, all work in the `vv_loader` library.
+//! vv-run: loads a `.vvk` bundle, picks an OpenCL device (or several), runs N VMs and reports
+//! their outcomes. Thin: options in `cli.rs`, all work in the `vv_loader` library.
 
 mod cli;
 
@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use clap::Parser;
 use std::io::Write;
 use std::process::ExitCode;
-use vv_loader::{device, read_bundle_file, DeviceChoice, Loader};
+use vv_loader::{device, read_bundle_file, DeviceChoice, DeviceInfo, Loader, MultiLoader};
 
 fn main() -> ExitCode {
     let opts = cli::Opts::parse();
@@ -30,12 +30,24 @@ fn run(opts: &cli::Opts) -> Result<u8> {
     let cfg = opts.run_config()?;
 
     let devices = device::enumerate()?;
-    let dev = device::select(&devices, opts.device.as_ref().unwrap_or(&DeviceChoice::Default))?;
-    eprintln!("vv-run: device #{}: {} ({}, {}, driver {})", dev.index, dev.name, dev.kind, dev.platform, dev.driver_version);
-    let loader = Loader::with_options(bundle, &DeviceChoice::Index(dev.index), &opts.load_options())?;
-    eprintln!("vv-run: {}", loader.build_info());
-
-    let report = loader.run(&cfg)?;
+    let report = if let Some(set) = &opts.devices {
+        let chosen = device::select_set(&devices, set)?;
+        for dev in &chosen {
+            describe(dev);
+        }
+        let choices: Vec<DeviceChoice> = chosen.iter().map(|d| DeviceChoice::Index(d.index)).collect();
+        let loader = MultiLoader::new(bundle, &choices, &opts.load_options())?;
+        for (dev, build) in loader.build_infos() {
+            eprintln!("vv-run: device #{}: {build}", dev.index);
+        }
+        loader.run(&cfg)?
+    } else {
+        let dev = device::select(&devices, opts.device.as_ref().unwrap_or(&DeviceChoice::Default))?;
+        describe(dev);
+        let loader = Loader::with_options(bundle, &DeviceChoice::Index(dev.index), &opts.load_options())?;
+        eprintln!("vv-run: {}", loader.build_info());
+        loader.run(&cfg)?
+    };
     if let Some(dir) = &opts.out_dir {
         report.write_out_dir(dir).with_context(|| format!("writing outputs to {}", dir.display()))?;
         eprintln!("vv-run: wrote {} VMs' outputs and status.json to {}", report.outcomes.len(), dir.display());
@@ -46,4 +58,8 @@ fn run(opts: &cli::Opts) -> Result<u8> {
     }
     eprint!("{}", report.summary());
     Ok(report.exit_code() as u8)
+}
+
+fn describe(dev: &DeviceInfo) {
+    eprintln!("vv-run: device #{}: {} ({}, {}, driver {})", dev.index, dev.name, dev.kind, dev.platform, dev.driver_version);
 }

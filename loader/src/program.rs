@@ -9,6 +9,7 @@ use opencl3::program::Program;
 use sha2::{Digest, Sha256};
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use vv_bundle::Bundle;
 
@@ -37,6 +38,9 @@ pub enum BinarySource {
     Cached,
     /// Built from the bundle's OpenCL C.
     Built,
+    /// Loaded from the binary that another device of the same model, driver and options built
+    /// (or loaded) in this process: a multi-device run builds once per kind of device.
+    Shared { from_device: usize },
 }
 
 #[derive(Debug, Clone)]
@@ -62,6 +66,9 @@ impl fmt::Display for BuildInfo {
                 if let Some(p) = &self.cache_file {
                     write!(f, ", cached at {}", p.display())?;
                 }
+            }
+            BinarySource::Shared { from_device } => {
+                write!(f, "device binary: shared from device #{from_device} (same model, driver and options), loaded in {secs:.3} s")?
             }
         }
         if let Some(note) = &self.note {
@@ -110,6 +117,22 @@ pub fn cache_key(content_hash: &[u8; 32], dev: &DeviceInfo, options: &str) -> St
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Where the binary for `dev` with `options` is cached (whether or not it is there yet); `None`
+/// when the policy says not to cache, an error when there is no cache directory.
+pub fn cache_path(
+    content_hash: &[u8; 32],
+    dev: &DeviceInfo,
+    options: &str,
+    policy: CachePolicy,
+    cache_dir: Option<&Path>,
+) -> Result<Option<PathBuf>, &'static str> {
+    if policy == CachePolicy::Never {
+        return Ok(None);
+    }
+    let root = cache_dir.map(Path::to_path_buf).or_else(cache_root).ok_or("not cached: no cache directory (set VV_CACHE_DIR or HOME)")?;
+    Ok(Some(root.join("programs").join(format!("{}.bin", cache_key(content_hash, dev, options)))))
+}
+
 /// Loads the cached binary or builds the program from source (and caches it).
 pub fn load_or_build(
     context: &Context,
@@ -119,28 +142,63 @@ pub fn load_or_build(
     policy: CachePolicy,
     cache_dir: Option<&Path>,
 ) -> Result<(Program, BuildInfo), BuildError> {
+    let (program, info, _) = load_or_build_shared(context, dev, bundle, extra_options, policy, cache_dir, Share::None)?;
+    Ok((program, info))
+}
+
+/// How a build takes part in building once for several devices of the same kind.
+#[derive(Debug, Clone, Copy)]
+pub enum Share<'a> {
+    /// Only this device.
+    None,
+    /// Also hand back the device binary, for other devices of the same kind.
+    Lead,
+    /// Try this binary, which device #`from_device` of the same kind has, before the cache and
+    /// the source.
+    Follow { from_device: usize, binary: &'a [u8] },
+}
+
+/// `load_or_build`, taking part in sharing: with `Share::Lead` it also returns the device binary
+/// (`None` where the driver gives none back).
+pub fn load_or_build_shared(
+    context: &Context,
+    dev: &DeviceInfo,
+    bundle: &Bundle,
+    extra_options: &str,
+    policy: CachePolicy,
+    cache_dir: Option<&Path>,
+    share: Share,
+) -> Result<(Program, BuildInfo, Option<Vec<u8>>), BuildError> {
     let start = Instant::now();
+    if crate::fault::injected(crate::fault::Stage::Build, dev.index) {
+        return Err(BuildError::Cl { what: "building the program (failure injected by VV_INJECT_FAULT)", code: ClError(-11) });
+    }
     let options = build_options(dev, bundle.opencl.lines().count(), extra_options);
-    let use_cache = match policy {
-        CachePolicy::Always => true,
-        CachePolicy::Never => false,
-    };
     let mut note = None;
-    let cache_file = match (use_cache, cache_dir.map(Path::to_path_buf).or_else(cache_root)) {
-        (true, Some(root)) => Some(root.join("programs").join(format!("{}.bin", cache_key(&bundle.content_hash, dev, &options)))),
-        (true, None) => {
-            note = Some("not cached: no cache directory (set VV_CACHE_DIR or HOME)".to_string());
+    if let Share::Follow { from_device, binary } = share {
+        match from_binary(context, dev, binary, &options) {
+            Ok(program) => {
+                let info = BuildInfo { source: BinarySource::Shared { from_device }, time: start.elapsed(), options, cache_file: None, note };
+                return Ok((program, info, None));
+            }
+            Err(e) => note = Some(format!("the binary of device #{from_device} failed to load ({e})")),
+        }
+    }
+    let lead = matches!(share, Share::Lead);
+    let cache_file = match cache_path(&bundle.content_hash, dev, &options, policy, cache_dir) {
+        Ok(path) => path,
+        Err(why) => {
+            note = Some(why.to_string());
             None
         }
-        (false, _) => None,
     };
 
     if let Some(path) = &cache_file {
         if let Ok(binary) = std::fs::read(path) {
-            match from_binary(context, dev, &binary, &options) {
+            match check_binary(dev, &binary).map_err(str::to_string).and_then(|()| from_binary(context, dev, &binary, &options).map_err(|e| e.to_string())) {
                 Ok(program) => {
                     let info = BuildInfo { source: BinarySource::Cached, time: start.elapsed(), options, cache_file, note };
-                    return Ok((program, info));
+                    return Ok((program, info, lead.then_some(binary)));
                 }
                 Err(e) => note = Some(format!("cached binary failed to load ({e}); rebuilt it")),
             }
@@ -149,13 +207,40 @@ pub fn load_or_build(
 
     let program = from_source(context, dev, &bundle.opencl, &options)?;
     let mut stored = None;
-    if let Some(path) = cache_file {
-        match store(&program, &path) {
+    let mut binary = None;
+    if cache_file.is_some() || lead {
+        match device_binary(&program).and_then(|b| check_binary(dev, &b).map(|()| b).map_err(str::to_string)) {
+            Ok(b) => binary = Some(b),
+            Err(e) => note = Some(format!("the driver gave no usable binary back ({e}), so none was cached or shared")),
+        }
+    }
+    if let (Some(path), Some(b)) = (cache_file, &binary) {
+        match store(b, &path) {
             Ok(()) => stored = Some(path),
             Err(e) => note = Some(format!("could not cache the binary at {}: {e}", path.display())),
         }
     }
-    Ok((program, BuildInfo { source: BinarySource::Built, time: start.elapsed(), options, cache_file: stored, note }))
+    let info = BuildInfo { source: BinarySource::Built, time: start.elapsed(), options, cache_file: stored, note };
+    Ok((program, info, binary.filter(|_| lead)))
+}
+
+/// Refuses binaries known to be unusable. PoCL 3.1 now and then hands back a binary without the
+/// program's bitcode (`/program.bc`; seen when another process used the same program in PoCL's
+/// kernel cache at the same time), and loading one aborts the whole process inside PoCL
+/// (`pocl_binary_get_kernels_metadata: Assertion 'len > 0'`), so such a binary is never cached,
+/// shared or loaded.
+pub fn check_binary(dev: &DeviceInfo, binary: &[u8]) -> Result<(), &'static str> {
+    const BITCODE: &[u8] = b"/program.bc";
+    if dev.platform.contains("Portable Computing Language") && !binary.windows(BITCODE.len()).any(|w| w == BITCODE) {
+        return Err("a PoCL binary without the program's bitcode");
+    }
+    Ok(())
+}
+
+/// The program's binary for its one device.
+fn device_binary(program: &Program) -> Result<Vec<u8>, String> {
+    let binaries = program.get_binaries().map_err(|e| e.to_string())?;
+    binaries.into_iter().next().filter(|b| !b.is_empty()).ok_or_else(|| "an empty binary".to_string())
 }
 
 fn from_binary(context: &Context, dev: &DeviceInfo, binary: &[u8], options: &str) -> Result<Program, ClError> {
@@ -181,14 +266,13 @@ fn from_source(context: &Context, dev: &DeviceInfo, source: &str, options: &str)
     Ok(program)
 }
 
-/// Writes the program's device binary atomically (temporary file, then rename).
-fn store(program: &Program, path: &Path) -> Result<(), String> {
-    let binaries = program.get_binaries().map_err(|e| e.to_string())?;
-    let binary = binaries.into_iter().next().filter(|b| !b.is_empty()).ok_or("the driver returned no binary")?;
+/// Writes a device binary atomically (a temporary file of this process and call, then rename).
+fn store(binary: &[u8], path: &Path) -> Result<(), String> {
+    static STORES: AtomicUsize = AtomicUsize::new(0);
     let dir = path.parent().ok_or("bad cache path")?;
     std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    std::fs::write(&tmp, &binary).map_err(|e| e.to_string())?;
+    let tmp = path.with_extension(format!("tmp{}-{}", std::process::id(), STORES.fetch_add(1, Ordering::Relaxed)));
+    std::fs::write(&tmp, binary).map_err(|e| e.to_string())?;
     std::fs::rename(&tmp, path).map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
         e.to_string()
@@ -199,6 +283,15 @@ fn store(program: &Program, path: &Path) -> Result<(), String> {
 mod tests {
     use super::*;
     use crate::device::DeviceKind;
+
+    #[test]
+    fn incomplete_pocl_binaries_are_refused() {
+        let pocl = DeviceInfo::fake(0, "pthread-x", DeviceKind::Cpu, "Portable Computing Language");
+        assert!(check_binary(&pocl, b"poclbin\0../program.bc..vv_run").is_ok());
+        assert!(check_binary(&pocl, b"poclbin\0../vv_run/0-0-0/vv_run.so").is_err());
+        let nv = DeviceInfo::fake(1, "NVIDIA H100", DeviceKind::Gpu, "NVIDIA CUDA");
+        assert!(check_binary(&nv, b"//\n// Generated by NVIDIA NVVM Compiler").is_ok());
+    }
 
     #[test]
     fn key_depends_on_every_input() {

@@ -1,23 +1,29 @@
-//! The launch loop of one run: per-VM setup from the run configuration, `vv_run` launches until
-//! no VM is RUNNING or waiting, hypercall rounds in between, and the final read of outcomes.
+//! The launch loop of one device: per-VM setup from the run configuration for a range of VMs,
+//! `vv_run` launches until no VM is RUNNING or waiting, hypercall rounds in between, and the final
+//! read of outcomes. A single-device run is one range; `multi` runs one range per device.
 
+use crate::device_program::DeviceProgram;
 use crate::error::{ClContext, RunError};
-use crate::hostcalls::service_round;
+use crate::fault::{self, Stage};
+use crate::hostcalls::{service_round, HostThreads};
 use crate::launch::{self, WorkSizes};
-use crate::report::{PhaseTimes, RunReport, VmOutcome, VmStatus};
+use crate::report::{PhaseTimes, RunReport, ShardReport, VmOutcome, VmStatus};
 use crate::vm_state::{initial_state, InitialContents, VmBuffers, VmLayout};
 use crate::wasi::{os_seed, SplitMix64, VmContext};
-use crate::{Invoke, Loader, RunConfig, Stdin};
+use crate::{Invoke, RunConfig, Stdin};
+use opencl3::error_codes::ClError;
 use opencl3::kernel::Kernel;
 use opencl3::types::CL_BLOCKING;
+use std::ops::Range;
 use std::sync::Arc;
 use std::time::Instant;
 use vv_bundle::abi::{self, Trap, HC_DATA_BYTES, STATE_FIELDS};
 use vv_bundle::Bundle;
 
-/// The invoke word of every VM and the invoke rows (`rows[row * nvms + vm]`) to upload.
-pub fn plan_invokes(bundle: &Bundle, cfg: &RunConfig) -> Result<(Vec<u32>, Vec<u64>), RunError> {
-    let n = cfg.vms;
+/// The invoke word of each VM of `vms` and their invoke rows (`rows[row * len + k]` for VM
+/// `vms.start + k`) to upload. Checks the whole configuration, whatever the range.
+pub fn plan_invokes(bundle: &Bundle, cfg: &RunConfig, vms: Range<usize>) -> Result<(Vec<u32>, Vec<u64>), RunError> {
+    let n = vms.len();
     let slots = bundle.invoke_slots as usize;
     let mut rows = vec![0u64; slots * n];
     let invokes = match &cfg.invoke {
@@ -31,11 +37,12 @@ pub fn plan_invokes(bundle: &Bundle, cfg: &RunConfig) -> Result<(Vec<u32>, Vec<u
             vec![abi::INVOKE_COMMAND; n]
         }
         Invoke::PerVm(list) => {
-            if list.len() != n {
-                return Err(RunError::Config(format!("{} invocations given for {n} VMs", list.len())));
+            if list.len() != cfg.vms {
+                return Err(RunError::Config(format!("{} invocations given for {} VMs", list.len(), cfg.vms)));
             }
             let mut invokes = Vec::with_capacity(n);
-            for (vm, (index, args)) in list.iter().enumerate() {
+            for (k, (index, args)) in list[vms.clone()].iter().enumerate() {
+                let vm = vms.start + k;
                 let export = bundle.exports.iter().find(|e| e.invoke_index == *index).ok_or_else(|| {
                     RunError::Config(format!("VM {vm}: the bundle has no export with invoke index {index}"))
                 })?;
@@ -54,7 +61,7 @@ pub fn plan_invokes(bundle: &Bundle, cfg: &RunConfig) -> Result<(Vec<u32>, Vec<u
                     )));
                 }
                 for (row, bits) in args.iter().enumerate() {
-                    rows[row * n + vm] = *bits;
+                    rows[row * n + k] = *bits;
                 }
                 invokes.push(*index);
             }
@@ -69,9 +76,9 @@ fn list_copy_out_bytes(list: &[String]) -> usize {
     4 + 2 * 8 + list.iter().map(|s| 4 + s.len() + 1).sum::<usize>()
 }
 
-/// Each VM's WASI context: argv (program name, then `cfg.args` with `{vm}` replaced), env, stdin.
-pub fn make_contexts(bundle: &Bundle, cfg: &RunConfig, started: Instant) -> Result<Vec<VmContext>, RunError> {
-    let n = cfg.vms;
+/// The WASI context of each VM of `vms`: argv (program name, then `cfg.args` with `{vm}`
+/// replaced by the VM's index), env, stdin, and a random stream from `seed` and the VM's index.
+pub fn make_contexts(bundle: &Bundle, cfg: &RunConfig, started: Instant, vms: Range<usize>, seed: u64) -> Result<Vec<VmContext>, RunError> {
     let empty: Arc<[u8]> = Arc::from(&b""[..]);
     let stdin_of: Box<dyn Fn(usize) -> Arc<[u8]>> = match &cfg.stdin {
         Stdin::None => Box::new(|_| empty.clone()),
@@ -80,19 +87,18 @@ pub fn make_contexts(bundle: &Bundle, cfg: &RunConfig, started: Instant) -> Resu
             Box::new(move |_| shared.clone())
         }
         Stdin::PerVm(list) => {
-            if list.len() != n {
-                return Err(RunError::Config(format!("{} stdin inputs given for {n} VMs", list.len())));
+            if list.len() != cfg.vms {
+                return Err(RunError::Config(format!("{} stdin inputs given for {} VMs", list.len(), cfg.vms)));
             }
             Box::new(|vm| Arc::from(list[vm].as_slice()))
         }
     };
-    let seed = cfg.seed.unwrap_or_else(os_seed);
     let env_text: Vec<String> = cfg.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
     if list_copy_out_bytes(&env_text) > HC_DATA_BYTES {
         return Err(RunError::Config(format!("the environment takes more than the {HC_DATA_BYTES} bytes one hypercall carries")));
     }
-    let mut out = Vec::with_capacity(n);
-    for vm in 0..n {
+    let mut out = Vec::with_capacity(vms.len());
+    for vm in vms {
         let mut args = vec![bundle.source_name.clone()];
         args.extend(cfg.args.iter().map(|a| a.replace("{vm}", &vm.to_string())));
         if list_copy_out_bytes(&args) > HC_DATA_BYTES {
@@ -104,36 +110,92 @@ pub fn make_contexts(bundle: &Bundle, cfg: &RunConfig, started: Instant) -> Resu
     Ok(out)
 }
 
+/// The host side of a range of VMs: their WASI contexts and what they invoke.
+pub(crate) struct ShardInput {
+    pub vms: Range<usize>,
+    pub contexts: Vec<VmContext>,
+    invokes: Vec<u32>,
+    rows: Vec<u64>,
+}
+
+impl ShardInput {
+    pub fn new(bundle: &Bundle, cfg: &RunConfig, started: Instant, vms: Range<usize>, seed: u64) -> Result<ShardInput, RunError> {
+        let (invokes, rows) = plan_invokes(bundle, cfg, vms.clone())?;
+        let contexts = make_contexts(bundle, cfg, started, vms.clone(), seed)?;
+        Ok(ShardInput { vms, contexts, invokes, rows })
+    }
+}
+
+/// A device's kernels and work sizes for a number of VMs: what is checked before anything runs.
+pub(crate) struct Prepared {
+    init: Kernel,
+    kernel: Kernel,
+    sizes: WorkSizes,
+    init_sizes: WorkSizes,
+}
+
+impl Prepared {
+    pub fn new(dev: &DeviceProgram, bundle: &Bundle, cfg: &RunConfig, n: usize) -> Result<Prepared, RunError> {
+        VmLayout::new(bundle).check_fit(n as u64, &dev.device)?;
+        let init = Kernel::create(&dev.program, "vv_init").cl("finding kernel vv_init")?;
+        let kernel = Kernel::create(&dev.program, "vv_run").cl("finding kernel vv_run")?;
+        let size_of = |k: &Kernel| -> Result<WorkSizes, RunError> {
+            let max = k.get_work_group_size(dev.device.device.id()).unwrap_or(1);
+            WorkSizes::new(n, dev.device.kind, cfg.local_size, max).map_err(RunError::Config)
+        };
+        Ok(Prepared { sizes: size_of(&kernel)?, init_sizes: size_of(&init)?, init, kernel })
+    }
+
+    pub fn local_size(&self) -> usize {
+        self.sizes.local
+    }
+}
+
+/// Counters of one device's run, kept when it fails part way.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Progress {
+    pub launches: u64,
+    pub hypercalls: u64,
+    pub phases: PhaseTimes,
+}
+
 fn field(state: &[u32], n: usize, field: usize, vm: usize) -> u32 {
     state[field * n + vm]
 }
 
-/// Runs every VM of `cfg` on the loader's device.
-pub fn run(loader: &Loader, cfg: &RunConfig) -> Result<RunReport, RunError> {
-    let start = Instant::now();
-    let bundle = &loader.bundle;
-    let dev = &loader.device;
-    let n = cfg.vms;
-    if n == 0 {
-        return Err(RunError::Config("at least one VM is needed".into()));
-    }
-    let layout = VmLayout::new(bundle);
-    layout.check_fit(n as u64, dev)?;
-    let (invokes, rows) = plan_invokes(bundle, cfg)?;
-    let mut contexts = make_contexts(bundle, cfg, start)?;
+/// What all devices of a run share.
+pub(crate) struct Shared<'a> {
+    pub bundle: &'a Bundle,
+    pub cfg: &'a RunConfig,
+    /// When the run started: the timeout and the VMs' clocks count from here.
+    pub start: Instant,
+    /// Extra threads for servicing hypercalls.
+    pub threads: &'a HostThreads,
+}
 
-    let init = Kernel::create(&loader.program, "vv_init").cl("finding kernel vv_init")?;
-    let kernel = Kernel::create(&loader.program, "vv_run").cl("finding kernel vv_run")?;
-    let size_of = |k: &Kernel| -> Result<WorkSizes, RunError> {
-        let max = k.get_work_group_size(dev.device.id()).unwrap_or(1);
-        WorkSizes::new(n, dev.kind, cfg.local_size, max).map_err(RunError::Config)
-    };
-    let sizes = size_of(&kernel)?;
-    let mut bufs = VmBuffers::allocate(&loader.context, &layout, n)?;
-    trace!("allocated {} for {n} VMs; vv_run {sizes:?}", crate::device::human_bytes(layout.bytes_per_vm() * n as u64));
-    let state0 = initial_state(bundle, &invokes);
-    let contents = InitialContents { image: &bundle.memory.image, state: &state0, kind: dev.kind, invoke_rows: &rows };
-    bufs.initialize(&loader.context, &loader.queue, &init, &loader.zeroer, &contents, size_of(&init)?)?;
+/// Each VM's status and invoke results, in VM order.
+pub(crate) type Statuses = Vec<(VmStatus, Vec<u64>)>;
+
+/// Runs the VMs of `input` on `dev` until they are done or a limit of the run is reached (the
+/// launch limit counts this device's launches; the timeout counts from the run's start).
+pub(crate) fn execute(
+    shared: &Shared,
+    dev: &DeviceProgram,
+    prep: Prepared,
+    input: &mut ShardInput,
+    progress: &mut Progress,
+) -> Result<Statuses, RunError> {
+    let Shared { bundle, cfg, start, threads } = *shared;
+    let n = input.vms.len();
+    let first = input.vms.start;
+    let tag = &dev.device.index;
+    let Prepared { init, kernel, sizes, init_sizes } = prep;
+    let layout = VmLayout::new(bundle);
+    let mut bufs = VmBuffers::allocate(&dev.context, &layout, n)?;
+    trace!("[#{tag}] allocated {} for {n} VMs; vv_run {sizes:?}", crate::device::human_bytes(layout.bytes_per_vm() * n as u64));
+    let state0 = initial_state(bundle, &input.invokes);
+    let contents = InitialContents { image: &bundle.memory.image, state: &state0, kind: dev.device.kind, invoke_rows: &input.rows };
+    bufs.initialize(&dev.context, &dev.queue, &init, &dev.zeroer, &contents, init_sizes)?;
     let fuel = bundle.options.fuel.min(i32::MAX as u64);
     // SAFETY: the buffers outlive every launch of the kernel; argument order is the ABI's.
     unsafe {
@@ -146,44 +208,48 @@ pub fn run(loader: &Loader, cfg: &RunConfig) -> Result<RunReport, RunError> {
         launch::set_uint_arg(&kernel, 6, n as u64).cl("setting vv_run arguments")?;
         launch::set_uint_arg(&kernel, 7, fuel).cl("setting vv_run arguments")?;
     }
-    let mut phases = PhaseTimes { setup: start.elapsed(), ..PhaseTimes::default() };
+    progress.phases.setup = start.elapsed();
 
-    let queue = &loader.queue;
+    let queue = &dev.queue;
     let mut status = vec![0u32; n];
-    let (mut launches, mut hypercalls) = (0u64, 0u64);
     loop {
         let t = Instant::now();
+        if fault::injected(Stage::Launch(progress.launches + 1), dev.device.index) {
+            return Err(RunError::Cl { what: "launching vv_run (failure injected by VV_INJECT_FAULT)", code: ClError(-36) });
+        }
         // SAFETY: all arguments are set to live buffers.
         unsafe { launch::enqueue(queue, &kernel, sizes) }.cl("launching vv_run")?;
         queue.finish().cl("running vv_run")?;
-        launches += 1;
+        progress.launches += 1;
         let t1 = Instant::now();
-        phases.kernel += t1 - t;
+        progress.phases.kernel += t1 - t;
         // SAFETY: blocking read of the status row (the first n words of state).
         unsafe { queue.enqueue_read_buffer(&bufs.state, CL_BLOCKING, 0, &mut status, &[]) }.cl("reading VM status")?;
-        phases.transfer += t1.elapsed();
+        progress.phases.transfer += t1.elapsed();
 
         let mut waiting = Vec::new();
         let mut running = 0usize;
-        for (vm, &s) in status.iter().enumerate() {
+        for (k, &s) in status.iter().enumerate() {
             match s {
                 abi::STATUS_RUNNING => running += 1,
-                abi::STATUS_HYPERCALL => waiting.push(vm),
+                abi::STATUS_HYPERCALL => waiting.push(k),
                 abi::STATUS_EXITED | abi::STATUS_TRAPPED => {}
-                other => return Err(RunError::Abi(format!("VM {vm} has status word {other}, which the ABI does not define"))),
+                other => {
+                    return Err(RunError::Abi(format!("VM {} has status word {other}, which the ABI does not define", first + k)))
+                }
             }
         }
-        trace!("launch {launches}: {:.3} s, {running} running, {} waiting", (t1 - t).as_secs_f64(), waiting.len());
+        trace!("[#{tag}] launch {}: {:.3} s, {running} running, {} waiting", progress.launches, (t1 - t).as_secs_f64(), waiting.len());
         if waiting.is_empty() && running == 0 {
             break;
         }
         if !waiting.is_empty() {
-            let times = service_round(queue, &mut bufs, &mut status, &waiting, &mut contexts)?;
-            phases.transfer += times.transfer;
-            phases.service += times.service;
-            hypercalls += waiting.len() as u64;
+            let times = service_round(queue, &mut bufs, &mut status, &waiting, &mut input.contexts, threads)?;
+            progress.phases.transfer += times.transfer;
+            progress.phases.service += times.service;
+            progress.hypercalls += waiting.len() as u64;
         }
-        let out_of_launches = cfg.max_launches.is_some_and(|m| launches >= m);
+        let out_of_launches = cfg.max_launches.is_some_and(|m| progress.launches >= m);
         let out_of_time = cfg.timeout.is_some_and(|t| start.elapsed() >= t);
         if out_of_launches || out_of_time {
             break;
@@ -201,33 +267,74 @@ pub fn run(loader: &Loader, cfg: &RunConfig) -> Result<RunReport, RunError> {
             queue.enqueue_read_buffer(&bufs.stack, CL_BLOCKING, 0, &mut results, &[]).cl("reading invoke results")?;
         }
     }
-    phases.transfer += t.elapsed();
+    progress.phases.transfer += t.elapsed();
 
-    let mut outcomes = Vec::with_capacity(n);
-    for (vm, ctx) in contexts.into_iter().enumerate() {
-        let at = |f| field(&state, n, f, vm);
+    let mut out = Vec::with_capacity(n);
+    for k in 0..n {
+        let at = |f| field(&state, n, f, k);
         let status = match at(abi::STATE_STATUS) {
             abi::STATUS_EXITED => VmStatus::Exited(at(abi::STATE_CODE)),
             abi::STATUS_TRAPPED => {
                 let code = at(abi::STATE_CODE);
-                let trap = Trap::from_code(code)
-                    .ok_or_else(|| RunError::Abi(format!("VM {vm} trapped with code {code}, which the ABI does not define")))?;
+                let trap = Trap::from_code(code).ok_or_else(|| {
+                    RunError::Abi(format!("VM {} trapped with code {code}, which the ABI does not define", first + k))
+                })?;
                 VmStatus::Trapped { trap, function: bundle.function_name(at(abi::STATE_TRAP_FUNC)).to_string() }
             }
             _ => VmStatus::Running { function: bundle.function_name(at(abi::STATE_FUNC)).to_string() },
         };
-        let results = (0..slots).map(|row| results[row * n + vm]).collect();
-        outcomes.push(VmOutcome { stdout: ctx.stdout, stderr: ctx.stderr, status, results });
+        out.push((status, (0..slots).map(|row| results[row * n + k]).collect()));
     }
+    Ok(out)
+}
+
+/// Each VM's outcome: its status and results with the output its context collected.
+pub(crate) fn outcomes(contexts: Vec<VmContext>, statuses: Statuses) -> Vec<VmOutcome> {
+    contexts
+        .into_iter()
+        .zip(statuses)
+        .map(|(ctx, (status, results))| VmOutcome { stdout: ctx.stdout, stderr: ctx.stderr, status, results })
+        .collect()
+}
+
+/// Runs every VM of `cfg` on one device; any error fails the run.
+pub fn run(dev: &DeviceProgram, bundle: &Bundle, cfg: &RunConfig) -> Result<RunReport, RunError> {
+    let start = Instant::now();
+    let n = cfg.vms;
+    if n == 0 {
+        return Err(RunError::Config("at least one VM is needed".into()));
+    }
+    let prep = Prepared::new(dev, bundle, cfg, n)?;
+    let local_size = prep.local_size();
+    let seed = cfg.seed.unwrap_or_else(os_seed);
+    let mut input = ShardInput::new(bundle, cfg, start, 0..n, seed)?;
+    let threads = HostThreads::for_devices(1);
+    let mut progress = Progress::default();
+    let shared = Shared { bundle, cfg, start, threads: &threads };
+    let statuses = execute(&shared, dev, prep, &mut input, &mut progress)?;
+    let wall = start.elapsed();
+    let shard = ShardReport {
+        device_index: dev.device.index,
+        device: dev.device.name.clone(),
+        vms: 0..n,
+        launches: progress.launches,
+        hypercalls: progress.hypercalls,
+        wall,
+        phases: progress.phases,
+        local_size,
+        build: dev.build.clone(),
+        error: None,
+    };
     Ok(RunReport {
-        outcomes,
-        launches,
-        hypercalls,
-        wall: start.elapsed(),
-        device: loader.device_name(),
-        build: loader.build.clone(),
-        phases,
-        local_size: sizes.local,
+        outcomes: outcomes(input.contexts, statuses),
+        launches: progress.launches,
+        hypercalls: progress.hypercalls,
+        wall,
+        device: dev.device.name.clone(),
+        build: dev.build.clone(),
+        phases: progress.phases,
+        local_size,
+        shards: vec![shard],
     })
 }
 
@@ -258,15 +365,40 @@ mod tests {
     #[test]
     fn per_vm_invokes_fill_rows() {
         let cfg = RunConfig { vms: 2, invoke: Invoke::PerVm(vec![(4, vec![1, 2]), (4, vec![3, 4])]), ..RunConfig::default() };
-        let (invokes, rows) = plan_invokes(&bundle(), &cfg).unwrap();
+        let (invokes, rows) = plan_invokes(&bundle(), &cfg, 0..2).unwrap();
         assert_eq!(invokes, vec![4, 4]);
         assert_eq!(rows, vec![1, 3, 2, 4]);
     }
 
     #[test]
+    fn a_range_takes_its_own_vms() {
+        let cfg = RunConfig {
+            vms: 4,
+            invoke: Invoke::PerVm(vec![(4, vec![1, 2]), (4, vec![3, 4]), (4, vec![5, 6]), (4, vec![7, 8])]),
+            args: vec!["{vm}".into()],
+            stdin: Stdin::PerVm(vec![vec![], vec![1], vec![2, 2], vec![3, 3, 3]]),
+            seed: Some(9),
+            ..RunConfig::default()
+        };
+        let (invokes, rows) = plan_invokes(&bundle(), &cfg, 1..3).unwrap();
+        assert_eq!(invokes, vec![4, 4]);
+        assert_eq!(rows, vec![3, 5, 4, 6], "rows of VMs 1 and 2, laid out for 2 VMs");
+        let t = Instant::now();
+        let part = make_contexts(&bundle(), &cfg, t, 2..4, 9).unwrap();
+        let whole = make_contexts(&bundle(), &cfg, t, 0..4, 9).unwrap();
+        assert_eq!(part[0].args, vec!["prog.wasm", "2"]);
+        assert_eq!((part[0].stdin_left(), part[1].stdin_left()), (2, 3));
+        for (a, b) in part.iter().zip(&whole[2..]) {
+            assert_eq!(format!("{a:?}"), format!("{b:?}"), "a VM's context does not depend on the split");
+        }
+        let bad = RunConfig { vms: 4, invoke: Invoke::PerVm(vec![(4, vec![1, 2]), (4, vec![3, 4]), (4, vec![5, 6]), (9, vec![])]), ..RunConfig::default() };
+        assert!(plan_invokes(&bundle(), &bad, 2..4).unwrap_err().to_string().contains("VM 3:"), "global VM numbers in errors");
+    }
+
+    #[test]
     fn invoke_errors() {
         let b = bundle();
-        let err = |invoke| plan_invokes(&b, &RunConfig { vms: 1, invoke, ..RunConfig::default() }).unwrap_err().to_string();
+        let err = |invoke| plan_invokes(&b, &RunConfig { vms: 1, invoke, ..RunConfig::default() }, 0..1).unwrap_err().to_string();
         assert!(err(Invoke::Command).contains("no WASI command entry"));
         assert!(err(Invoke::PerVm(vec![(9, vec![])])).contains("invoke index 9"));
         assert!(err(Invoke::PerVm(vec![(4, vec![1])])).contains("takes 2 arguments, 1 given"));
@@ -283,13 +415,13 @@ mod tests {
             seed: Some(1),
             ..RunConfig::default()
         };
-        let c = make_contexts(&bundle(), &cfg, Instant::now()).unwrap();
+        let c = make_contexts(&bundle(), &cfg, Instant::now(), 0..3, 1).unwrap();
         assert_eq!(c[2].args, vec!["prog.wasm", "--id=2", "x"]);
         assert_eq!(c[0].env, vec!["K=V"]);
         assert_eq!((c[0].stdin_left(), c[1].stdin_left(), c[2].stdin_left()), (1, 0, 3));
         let too_many = RunConfig { vms: 2, stdin: Stdin::PerVm(vec![vec![]]), ..RunConfig::default() };
-        assert!(make_contexts(&bundle(), &too_many, Instant::now()).is_err());
+        assert!(make_contexts(&bundle(), &too_many, Instant::now(), 0..2, 1).is_err());
         let huge = RunConfig { vms: 1, args: vec!["x".repeat(HC_DATA_BYTES)], ..RunConfig::default() };
-        assert!(make_contexts(&bundle(), &huge, Instant::now()).unwrap_err().to_string().contains("arguments take more"));
+        assert!(make_contexts(&bundle(), &huge, Instant::now(), 0..1, 1).unwrap_err().to_string().contains("arguments take more"));
     }
 }

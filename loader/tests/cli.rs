@@ -83,7 +83,16 @@ fn help_teaches_with_examples() {
     let out = vv_run(&["--help"], &std::env::temp_dir());
     let help = text(&out.stdout);
     assert!(out.status.success());
-    for needle in ["vv-run prog.vvk --vms 4096 -- {vm}", "--stdin-dir", "--list-devices", "status.json", "Exit status"] {
+    for needle in [
+        "vv-run prog.vvk --vms 4096 -- {vm}",
+        "--stdin-dir",
+        "--list-devices",
+        "status.json",
+        "Exit status",
+        "--devices all",
+        "If a device fails during the run",
+        "3 if a device failed",
+    ] {
         assert!(help.contains(needle), "help lacks {needle:?}:\n{help}");
     }
 }

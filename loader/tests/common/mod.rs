@@ -7,10 +7,15 @@ use std::path::PathBuf;
 use vv_bundle::{BuildOptions, Bundle, Export, MemoryLayout, ValType};
 
 /// A tiny "program" in OpenCL C. Memory is interleaved byte by byte. By invoke word:
-/// command: writes "hello <vm>\n"; VM 4 then traps in `boom`, VM 5 spends two extra launches in
-/// `spin_loop`, every other VM exits with vm % 3. 1 (`add`): row 0 = row 0 + row 1.
+/// command: writes "hello <vm>\n" (`vm` being the work-item, not the VM's index in a run over
+/// several devices); VM 4 then traps in `boom`, VM 5 spends two extra launches in `spin_loop`,
+/// every other VM exits with vm % 3. 1 (`add`): row 0 = row 0 + row 1.
 /// 2 (`cat`): copies stdin to stdout through a two-entry iovec list. 3 (`args`): writes its argv
-/// buffer to stdout and exits with argc. 4 (`spin`): never finishes.
+/// buffer to stdout and exits with argc. 4 (`spin`): never finishes. 5 (`echo`), and the command
+/// where `ECHO_COMMAND` is defined: writes its argv buffer, then copies stdin to stdout; traps in
+/// `boom` if stdin starts with '!', else exits with the stdin length % 3: what it does depends
+/// only on its arguments and stdin, so the same on any device and at any work-item. 6
+/// (`bad_status`): leaves a status word the ABI does not define, failing its device's run.
 pub const KERNELS: &str = r#"
 #define RUNNING 0u
 #define HYPERCALL 1u
@@ -123,6 +128,47 @@ void args(ARGS) {
     }
 }
 
+void echo(ARGS) {
+    uint resume = F(2);
+    if (resume == 0) {
+        hypercall(mem, state, hdr, d, nvms, vm, 2, 8, 12, 0, 0, 0, 1);
+        return;
+    }
+    if (!reply(mem, state, hdr, d, nvms, vm)) return;
+    if (resume == 1) {
+        hypercall(mem, state, hdr, d, nvms, vm, 1, 64, 256, 0, 0, 0, 2);
+        return;
+    }
+    if (resume == 2) {
+        uint size = load32(mem, nvms, vm, 12);
+        for (uint i = 0; i < size; i++) d[i] = MEM(256 + i);
+        hypercall(mem, state, hdr, d, nvms, vm, 7, 1, 0, 0, 16, size, 3);
+        return;
+    }
+    if (resume == 3) {
+        store32(mem, nvms, vm, 20, 0);
+        MEM(24) = 0;
+    } else if (resume == 4) {
+        uint n = load32(mem, nvms, vm, 8);
+        uint total = load32(mem, nvms, vm, 20);
+        if (n == 0) {
+            if (MEM(24) == '!') trap(state, nvms, vm, 1, 2);
+            else finish(state, nvms, vm, total % 3);
+            return;
+        }
+        if (total == 0) MEM(24) = MEM(100);
+        store32(mem, nvms, vm, 20, total + n);
+        for (uint i = 0; i < n; i++) d[i] = i < 3 ? MEM(100 + i) : MEM(200 + i - 3);
+        hypercall(mem, state, hdr, d, nvms, vm, 7, 1, 32, 2, 12, n, 5);
+        return;
+    }
+    /* resume 3 or 5: read the next piece of stdin */
+    store32(mem, nvms, vm, 32, 100); store32(mem, nvms, vm, 36, 3);
+    store32(mem, nvms, vm, 40, 200); store32(mem, nvms, vm, 44, 1000);
+    for (uint i = 0; i < 16; i++) d[i] = MEM(32 + i);
+    hypercall(mem, state, hdr, d, nvms, vm, 8, 0, 32, 2, 8, 0, 4);
+}
+
 kernel void vv_init(global uchar* mem, global ulong* globals, global const uchar* image, uint image_len, uint nvms) {
     uint vm = get_global_id(0);
     if (vm >= nvms) return;
@@ -137,10 +183,16 @@ kernel void vv_run(global uchar* mem, global ulong* stack, global ulong* globals
     global ulong* hdr = hc_hdr + (ulong)vm * 16;
     global uchar* d = hc_data + (ulong)vm * 65536;
     switch (F(7)) {
+#ifdef ECHO_COMMAND
+    case 0xFFFFFFFFu: echo(mem, state, hdr, d, nvms, vm); break;
+#else
     case 0xFFFFFFFFu: command(mem, state, hdr, d, nvms, vm, globals); break;
+#endif
     case 1: stack[vm] = stack[vm] + stack[nvms + vm]; finish(state, nvms, vm, 0); break;
     case 2: cat(mem, state, hdr, d, nvms, vm); break;
     case 3: args(mem, state, hdr, d, nvms, vm); break;
+    case 5: echo(mem, state, hdr, d, nvms, vm); break;
+    case 6: F(0) = 99u; break;
     default: F(1) = 3; F(2) += 1; break;
     }
 }
@@ -167,6 +219,8 @@ pub fn bundle(hash: u8, opencl: &str) -> Bundle {
             export("cat", vec![], vec![], 2),
             export("args", vec![], vec![], 3),
             export("spin", vec![], vec![], 4),
+            export("echo", vec![], vec![], 5),
+            export("bad_status", vec![], vec![], 6),
         ],
         imports: vec![],
         function_names: vec!["entry".into(), "main".into(), "boom".into(), "spin_loop".into()],
@@ -175,6 +229,11 @@ pub fn bundle(hash: u8, opencl: &str) -> Bundle {
         entry_function: 0,
         command_entry: Some(0),
     }
+}
+
+/// The bundle whose command entry is `echo`, its source headed by a comment naming `tag`.
+pub fn echo_bundle(hash: u8, tag: &str) -> Bundle {
+    bundle(hash, &format!("/* {tag} */\n#define ECHO_COMMAND\n{KERNELS}"))
 }
 
 pub fn temp_dir(name: &str) -> PathBuf {
