@@ -1,5 +1,8 @@
 # Top-level tasks. `make guests` rebuilds the C guest programs in
-# testsuite/guests/ (clang 14 + Debian's wasi-libc; no sysroot flag needed).
+# testsuite/guests/ and the program corpus in testsuite/programs/ (clang 14 +
+# Debian's wasi-libc; no sysroot flag needed). `make programs` runs the
+# corpus's differential test (many VMs on the OpenCL device against the
+# reference engine).
 
 CARGO ?= cargo
 WASM_CC ?= clang
@@ -8,15 +11,25 @@ LDLIBS := -lm
 
 GUEST_SRCS := $(wildcard testsuite/guests/*.c)
 GUESTS := $(GUEST_SRCS:.c=.wasm)
+PROGRAM_SRCS := $(wildcard testsuite/programs/*.c)
+PROGRAM_WASMS := $(PROGRAM_SRCS:.c=.wasm)
 
-.PHONY: all guests build test ci clean
+.PHONY: all guests programs build test ci clean
 
 all: build
 
-guests: $(GUESTS)
+guests: $(GUESTS) $(PROGRAM_WASMS)
 
 testsuite/guests/%.wasm: testsuite/guests/%.c
 	$(WASM_CC) $(CFLAGS) $< -o $@ $(LDLIBS)
+
+# The corpus keeps the name section (function names in trap reports) but no
+# DWARF, so the committed .wasm files stay small.
+testsuite/programs/%.wasm: testsuite/programs/%.c
+	$(WASM_CC) $(CFLAGS) $< -o $@ $(LDLIBS) -Wl,--strip-debug
+
+programs:
+	$(CARGO) test -p vv-testsuite --test programs
 
 build:
 	$(CARGO) build --release

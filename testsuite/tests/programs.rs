@@ -1,0 +1,368 @@
+//! The program corpus (`testsuite/programs/*.c`, see its README.md): real C programs of the
+//! kinds users run for throughput, each as [`VMS`] VMs on the default OpenCL device, every VM
+//! with its own input (`argv[1]` or stdin), and every VM's stdout, stderr and exit code compared
+//! byte for byte with the reference engine on the same input.
+//!
+//! The reference runs on a thread per CPU from one compiled [`reference::Command`]. The device
+//! builds of several tests overlap (one CPU each on PoCL), but the many-VM phases (the reference
+//! runs and the device run, which use every CPU) take turns: on a 2-core CI machine PoCL slowed
+//! down several times over when two kernels and the reference threads shared the cores.
+//!
+//! Knobs for hunting translator bugs by hand: `VV_PROGRAMS_VMS` sets another VM count (at least
+//! 1), `VV_PROGRAMS_FUEL` the fuel per launch (small values make the VMs yield and resume
+//! mid-function often) and `VV_PROGRAMS_INTERLEAVE` the memory interleave (1, 4 or 8).
+//! `VV_PROGRAMS_WRITE_STDIN=DIR` writes the per-VM stdin of the stdin programs to
+//! `DIR/PROGRAM/VM`, for `vv-run --stdin-dir DIR/PROGRAM` by hand.
+
+mod common;
+
+use common::*;
+use std::sync::Mutex;
+use std::time::Instant;
+use vv_bundle::BuildOptions;
+use vv_loader::{RunConfig, Stdin, VmStatus};
+use vv_testsuite::reference::{self, CommandOutcome};
+
+const VMS: usize = 512;
+
+/// Held by the test whose many-VM phase (reference runs, then the device run) is going on.
+static MANY_VMS: Mutex<()> = Mutex::new(());
+
+fn env_number(name: &str) -> Option<u64> {
+    let v = std::env::var(name).ok()?;
+    Some(v.parse().unwrap_or_else(|e| panic!("{name}={v}: {e}")))
+}
+
+fn vms() -> usize {
+    env_number("VV_PROGRAMS_VMS").filter(|&n| n > 0).map_or(VMS, |n| n as usize)
+}
+
+/// The default build options, but for the knobs above.
+fn build_options() -> BuildOptions {
+    let mut opts = BuildOptions::default();
+    if let Some(fuel) = env_number("VV_PROGRAMS_FUEL") {
+        opts.fuel = fuel;
+    }
+    if let Some(w) = env_number("VV_PROGRAMS_INTERLEAVE") {
+        opts.interleave = w as u32;
+    }
+    opts
+}
+
+/// One program's run: `args` are argv[1..] (`{vm}` becomes the VM index, as in vv-run);
+/// `stdin`, when given, is one input per VM. `exits` lists the exit codes the reference may
+/// give (anything else, or a trap, means the program or its inputs are wrong, not the device).
+struct Case<'a> {
+    program: &'a str,
+    args: &'a [&'a str],
+    stdin: Option<Vec<Vec<u8>>>,
+    exits: &'a [i32],
+    /// Every VM's reference stdout must contain this (a self-test's verdict, say).
+    stdout_has: &'a str,
+    /// Answers known from elsewhere (Python's hashlib): VM i's stdout must contain the text.
+    known: &'a [(usize, &'a str)],
+}
+
+fn argv(name: &str, args: &[&str], vm: usize) -> Vec<String> {
+    std::iter::once(name.to_string()).chain(args.iter().map(|a| a.replace("{vm}", &vm.to_string()))).collect()
+}
+
+/// Runs every VM's input through the reference engine, on one thread per CPU.
+fn reference_outcomes(wasm: &[u8], name: &str, case: &Case, n: usize) -> Vec<CommandOutcome> {
+    let command = reference::Command::new(wasm).unwrap_or_else(|e| panic!("{}: reference: {e}", case.program));
+    let threads = std::thread::available_parallelism().map(|t| t.get()).unwrap_or(2).min(n);
+    let mut slots: Vec<Option<CommandOutcome>> = vec![None; n];
+    std::thread::scope(|s| {
+        let chunks: Vec<_> = slots
+            .chunks_mut(n.div_ceil(threads))
+            .enumerate()
+            .map(|(t, chunk)| {
+                let command = &command;
+                let first = t * n.div_ceil(threads);
+                s.spawn(move || {
+                    for (i, slot) in chunk.iter_mut().enumerate() {
+                        let vm = first + i;
+                        let input = case.stdin.as_ref().map(|s| s[vm].as_slice()).unwrap_or_default();
+                        *slot = Some(command.run(&argv(name, case.args, vm), &[], input));
+                    }
+                })
+            })
+            .collect();
+        chunks.into_iter().for_each(|h| h.join().unwrap());
+    });
+    slots.into_iter().map(Option::unwrap).collect()
+}
+
+fn check(case: Case) {
+    let n = vms();
+    let rel = format!("programs/{}.wasm", case.program);
+    let wasm = read(&rel);
+    if let (Some(dir), Some(inputs)) = (std::env::var_os("VV_PROGRAMS_WRITE_STDIN"), &case.stdin) {
+        let dir = std::path::Path::new(&dir).join(case.program);
+        std::fs::create_dir_all(&dir).unwrap();
+        for (vm, input) in inputs.iter().enumerate() {
+            std::fs::write(dir.join(vm.to_string()), input).unwrap();
+        }
+    }
+    let started = Instant::now();
+    let bundle = compile(&rel, &build_options());
+    let name = bundle.source_name.clone();
+    let cfg = RunConfig {
+        vms: n,
+        args: case.args.iter().map(|a| a.to_string()).collect(),
+        stdin: case.stdin.clone().map(Stdin::PerVm).unwrap_or_default(),
+        ..RunConfig::default()
+    };
+    let loader = load(bundle);
+    let build_time = started.elapsed();
+    let turn = MANY_VMS.lock().unwrap_or_else(|e| e.into_inner());
+    let t = Instant::now();
+    let want = reference_outcomes(&wasm, &name, &case, n);
+    let ref_time = t.elapsed();
+    let report = loader.run(&cfg).unwrap_or_else(|e| panic!("{}: {e}", case.program));
+    drop(turn);
+    assert_eq!(report.outcomes.len(), n);
+
+    // The reference itself must behave as the program promises.
+    for (vm, w) in want.iter().enumerate() {
+        let ok = matches!(w.exit, Ok(code) if case.exits.contains(&code)) && w.stdout_str().contains(case.stdout_has);
+        assert!(ok, "{} vm {vm}: reference gave {:?}\nstdout {}\nstderr {}", case.program, w.exit, w.stdout_str(), w.stderr_str());
+    }
+    for &(vm, text) in case.known.iter().filter(|(vm, _)| *vm < n) {
+        assert!(want[vm].stdout_str().contains(text), "{} vm {vm}: reference stdout lacks {text}:\n{}", case.program, want[vm].stdout_str());
+    }
+
+    let mut failures = Vec::new();
+    for (vm, (o, w)) in report.outcomes.iter().zip(&want).enumerate() {
+        let exit_ok = match (&o.status, &w.exit) {
+            (VmStatus::Exited(code), Ok(want_code)) => *code as i32 == *want_code,
+            _ => false,
+        };
+        if !exit_ok || o.stdout != w.stdout || o.stderr != w.stderr {
+            failures.push(format!(
+                "vm {vm} (argv {:?}): device {:?}, reference {:?}\n  device stdout {:?}\n  reference    {:?}\n  device stderr {:?}\n  reference    {:?}",
+                argv(&name, case.args, vm),
+                o.status,
+                w.exit,
+                String::from_utf8_lossy(&o.stdout),
+                w.stdout_str(),
+                String::from_utf8_lossy(&o.stderr),
+                w.stderr_str(),
+            ));
+        }
+    }
+    let out_bytes: usize = report.outcomes.iter().map(|o| o.stdout.len()).sum();
+    println!(
+        "{}: {n} VMs, {} launches, {} hypercalls, {out_bytes} stdout bytes; {}; compile+load {:.2} s; kernel {:.2} s, run {:.2} s; reference {:.2} s; total {:.2} s",
+        case.program,
+        report.launches,
+        report.hypercalls,
+        report.build,
+        build_time.as_secs_f64(),
+        report.phases.kernel.as_secs_f64(),
+        report.wall.as_secs_f64(),
+        ref_time.as_secs_f64(),
+        started.elapsed().as_secs_f64()
+    );
+    assert!(
+        failures.is_empty(),
+        "{}: {} of {n} VMs differ from the reference:\n{}",
+        case.program,
+        failures.len(),
+        failures[..failures.len().min(5)].join("\n")
+    );
+}
+
+#[test]
+fn pbkdf2_sha256() {
+    check(Case { program: "pbkdf2", args: &["user{vm}"], stdin: None, exits: &[0], stdout_has: "self-test ok", known: PBKDF2_KNOWN });
+}
+
+/// `hashlib.pbkdf2_hmac('sha256', b'user3', b'vv-salt', 64, 64).hex()` and the same for user500.
+const PBKDF2_KNOWN: &[(usize, &str)] = &[
+    (3, "pbkdf2(user3, vv-salt, 64) = 96aa7f2690f39b683aae52c585dc49bc2c9b6dd8d959f31789697ec0859f5c3aa79ae7554f4fa814205fb1ac8b7ba60d635937d65a3cd7cda43b4ca7129c82dd\n"),
+    (500, "pbkdf2(user500, vv-salt, 64) = 20a43f46624db343b40ae03761cafe5681c945d0771637a2b66f590d38ee3f1ccc699ac88723007e8ad89613c358d3eb8e78c46bb7b756af8f3b1b9a014cfe6c\n"),
+];
+
+/// `hashlib.scrypt(b'pw-3!', salt=b'vv-NaCl', n=512, r=2, p=1, dklen=32).hex()` and pw-500!.
+const SCRYPT_KNOWN: &[(usize, &str)] = &[
+    (3, "scrypt(pw-3!, vv-NaCl, N=512, r=2, p=1) = 25c859707e6069e73c7572114338459471eb4a8b3b041b56f492abef2b20bd4b\n"),
+    (500, "scrypt(pw-500!, vv-NaCl, N=512, r=2, p=1) = 8522febb895f75fc4cbc701319d00e62984b935a98ff19ce4d989dac842a69c6\n"),
+];
+
+#[test]
+fn scrypt_memory_hard_kdf() {
+    check(Case { program: "scrypt", args: &["pw-{vm}!"], stdin: None, exits: &[0], stdout_has: "self-test ok", known: SCRYPT_KNOWN });
+}
+
+#[test]
+fn imgproc_blur_resize_sobel() {
+    check(Case { program: "imgproc", args: &["{vm}"], stdin: None, exits: &[0], stdout_has: "median fnv=", known: &[] });
+}
+
+#[test]
+fn lz77_round_trip() {
+    check(Case { program: "lz77", args: &["{vm}"], stdin: None, exits: &[0], stdout_has: "round trip ok", known: &[] });
+}
+
+#[test]
+fn regex_and_kmp_search() {
+    check(Case { program: "regex", args: &["{vm}"], stdin: None, exits: &[0], stdout_has: "kmp=", known: &[] });
+}
+
+#[test]
+fn nbody_simulation() {
+    check(Case { program: "nbody", args: &["{vm}"], stdin: None, exits: &[0], stdout_has: "float drift", known: &[] });
+}
+
+#[test]
+fn mandelbrot_escape_time() {
+    check(Case { program: "mandelbrot", args: &["{vm}"], stdin: None, exits: &[0], stdout_has: "mean smooth=", known: &[] });
+}
+
+#[test]
+fn sortbench_qsort_function_pointers() {
+    check(Case { program: "sortbench", args: &["{vm}"], stdin: None, exits: &[0], stdout_has: "bsearch found=", known: &[] });
+}
+
+#[test]
+fn allocstress_malloc_free() {
+    check(Case { program: "allocstress", args: &["{vm}"], stdin: None, exits: &[0], stdout_has: "corrupt=0", known: &[] });
+}
+
+/// Text for wordfreq: words from a vocabulary with a per-VM skew, punctuation, mixed case,
+/// some non-ASCII bytes, and lines of varied length; about 3-8 KiB.
+fn text_input(vm: usize) -> Vec<u8> {
+    const WORDS: &[&str] = &[
+        "the", "of", "and", "to", "in", "a", "is", "that", "for", "it", "as", "was", "with", "be", "by", "on", "not",
+        "he", "I", "this", "are", "or", "his", "from", "at", "which", "but", "have", "an", "had", "they", "you",
+        "were", "their", "one", "all", "we", "can", "her", "has", "there", "been", "if", "more", "when", "will",
+        "would", "who", "so", "no", "kernel", "device", "memory", "launch", "work-item", "don't", "it's", "GPU",
+        "OpenCL", "wasm", "Straße", "naïve", "1984", "x86_64", "",
+    ];
+    let mut rng = Rng::new(vm as u64 + 1);
+    let target = 3000 + (vm % 6) * 1000;
+    let skew = 1 + vm % 4;
+    let mut s = String::new();
+    let mut line = 0;
+    while s.len() < target {
+        // a skewed pick: the minimum of `skew` uniform picks favours early words
+        let i = (0..skew).map(|_| (rng.next() % WORDS.len() as u64) as usize).min().unwrap();
+        let w = WORDS[i];
+        if rng.next() % 13 == 0 {
+            s.push_str(&w.to_uppercase());
+        } else {
+            s.push_str(w);
+        }
+        line += w.len() + 1;
+        match rng.next() % 17 {
+            0 => s.push_str(", "),
+            1 => s.push_str(". "),
+            2 => s.push_str(" -- "),
+            3 if line > 40 => {
+                s.push('\n');
+                line = 0;
+            }
+            _ => s.push(' '),
+        }
+    }
+    if vm % 5 == 0 {
+        s.push('\n');
+    }
+    s.into_bytes()
+}
+
+#[test]
+fn wordfreq_stdin_histogram() {
+    let n = vms();
+    let stdin: Vec<Vec<u8>> = (0..n).map(text_input).collect();
+    check(Case { program: "wordfreq", args: &[], stdin: Some(stdin), exits: &[0], stdout_has: "letters:", known: &[] });
+}
+
+/// A JSON value of at most `depth` levels, with escapes, non-ASCII text, \u escapes (surrogate
+/// pairs too) and numbers of every form.
+fn json_value(rng: &mut Rng, depth: u32, out: &mut String) {
+    let pick = if depth == 0 { rng.next() % 6 } else { rng.next() % 9 };
+    match pick {
+        0 => out.push_str(["null", "true", "false"][(rng.next() % 3) as usize]),
+        1 => out.push_str(&((rng.next() % 2_000_001) as i64 - 1_000_000).to_string()),
+        2 => {
+            let v = ["0", "-0", "0.5", "-12.25e3", "1E-7", "3.14159265358979", "6.02214076e23", "123456789012345678901", "2.5E+2", "-0.0"];
+            out.push_str(v[(rng.next() % v.len() as u64) as usize]);
+        }
+        3 => out.push_str(&format!("{}.{:03}", rng.next() % 10_000, rng.next() % 1000)),
+        4 | 5 => {
+            let parts = [
+                "plain", "with space", "tab\\t", "quote\\\"", "back\\\\slash", "new\\nline", "slash\\/", "\\u00e9t\\u00E9",
+                "\\ud83d\\ude80", "caf\u{e9}", "\u{65e5}\u{672c}", "\\u0001ctl", "\\b\\f\\r", "",
+            ];
+            out.push('"');
+            for _ in 0..1 + rng.next() % 3 {
+                out.push_str(parts[(rng.next() % parts.len() as u64) as usize]);
+            }
+            out.push('"');
+        }
+        6 | 7 => {
+            out.push('{');
+            let n = rng.next() % 6;
+            for i in 0..n {
+                if i > 0 {
+                    out.push_str(if rng.next() % 3 == 0 { " , " } else { "," });
+                }
+                let key = ["id", "name", "tags", "x", "y", "z", "value", "b", "a", "\\u0041", "nested", ""];
+                out.push_str(&format!("\"{}{}\":", key[(rng.next() % key.len() as u64) as usize], rng.next() % 4));
+                if rng.next() % 4 == 0 {
+                    out.push_str("\n  ");
+                }
+                json_value(rng, depth - 1, out);
+            }
+            out.push('}');
+        }
+        _ => {
+            out.push('[');
+            let n = rng.next() % 7;
+            for i in 0..n {
+                if i > 0 {
+                    out.push(',');
+                }
+                json_value(rng, depth - 1, out);
+            }
+            out.push(']');
+        }
+    }
+}
+
+/// VM `vm`'s JSON document: an object of records; every 16th document is broken in one of
+/// several ways (the program must report it on stderr and exit 1).
+fn json_input(vm: usize) -> Vec<u8> {
+    let mut rng = Rng::new(vm as u64 + 1000);
+    let mut s = String::from("{\"vm\": ");
+    s.push_str(&vm.to_string());
+    s.push_str(", \"records\": [");
+    for i in 0..6 + rng.next() % 10 {
+        if i > 0 {
+            s.push_str(",\n");
+        }
+        let depth = 3 + (rng.next() % 3) as u32;
+        json_value(&mut rng, depth, &mut s);
+    }
+    s.push_str("], \"deep\": ");
+    let depth = vm % 40;
+    s.push_str(&"[".repeat(depth));
+    s.push_str("\"bottom\"");
+    s.push_str(&"]".repeat(depth));
+    s.push_str("}\n");
+    if vm % 16 == 15 {
+        let broken = ["{\"a\": [1, 2", "{\"a\" 1}", "[\"\\x\"]", "[01]", "[1.]", "{\"a\": tru}", "[\"\\ud800\"]", "[1] 2", "\"\u{1}\""];
+        let b = broken[(vm / 16) % broken.len()];
+        s = if vm % 32 == 31 { format!("{s}{b}") } else { b.to_string() };
+    }
+    s.into_bytes()
+}
+
+#[test]
+fn json_parse_serialize() {
+    let n = vms();
+    let stdin: Vec<Vec<u8>> = (0..n).map(json_input).collect();
+    check(Case { program: "json", args: &[], stdin: Some(stdin), exits: &[0, 1], stdout_has: "", known: &[] });
+}
