@@ -25,7 +25,7 @@ testsuite/guests/%.wasm: testsuite/guests/%.c
 
 # The corpus keeps the name section (function names in trap reports) but no
 # DWARF, so the committed .wasm files stay small.
-testsuite/programs/%.wasm: testsuite/programs/%.c
+testsuite/programs/%.wasm: testsuite/programs/%.c $(wildcard testsuite/programs/*.h)
 	$(WASM_CC) $(CFLAGS) $< -o $@ $(LDLIBS) -Wl,--strip-debug
 
 programs:
