@@ -28,6 +28,7 @@
 #define VV_TRAP_SIGNATURE 7u
 #define VV_TRAP_TABLE_BOUNDS 8u
 #define VV_TRAP_NULL_ELEMENT 9u
+#define VV_TRAP_TABLE_OOB 10u
 
 /* Hypercall header words and data buffer (abi::HC_*). */
 #define VV_HC_WORDS 16u

@@ -43,6 +43,11 @@ pub const STATE_INVOKE: usize = 7;
 pub const STATE_FIELDS: usize = 8;
 
 pub const INVOKE_COMMAND: u32 = u32::MAX;
+/// Invoke word of a VM that only instantiates (runs the start function) and exits.
+pub const INVOKE_INSTANTIATE: u32 = u32::MAX - 1;
+
+/// Bits of a null reference (funcref or externref) at the host boundary and in tables.
+pub const REF_NULL: u64 = 0xffff_ffff;
 
 /// Hypercall header: `HC_WORDS` ulongs per VM, contiguous per VM.
 pub const HC_CALL: usize = 0;
@@ -71,10 +76,11 @@ pub enum Trap {
     IndirectCallTypeMismatch = 7,
     UndefinedElement = 8,
     UninitializedElement = 9,
+    TableOutOfBounds = 10,
 }
 
 impl Trap {
-    pub const ALL: [Trap; 9] = [
+    pub const ALL: [Trap; 10] = [
         Trap::Unreachable,
         Trap::MemoryOutOfBounds,
         Trap::IntegerDivideByZero,
@@ -84,6 +90,7 @@ impl Trap {
         Trap::IndirectCallTypeMismatch,
         Trap::UndefinedElement,
         Trap::UninitializedElement,
+        Trap::TableOutOfBounds,
     ];
 
     pub fn from_code(code: u32) -> Option<Trap> {
@@ -102,6 +109,7 @@ impl Trap {
             Trap::IndirectCallTypeMismatch => "indirect_call_type_mismatch",
             Trap::UndefinedElement => "undefined_element",
             Trap::UninitializedElement => "uninitialized_element",
+            Trap::TableOutOfBounds => "table_out_of_bounds",
         }
     }
 
@@ -117,6 +125,7 @@ impl Trap {
             Trap::IndirectCallTypeMismatch => "VV_TRAP_SIGNATURE",
             Trap::UndefinedElement => "VV_TRAP_TABLE_BOUNDS",
             Trap::UninitializedElement => "VV_TRAP_NULL_ELEMENT",
+            Trap::TableOutOfBounds => "VV_TRAP_TABLE_OOB",
         }
     }
 }

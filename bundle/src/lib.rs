@@ -23,7 +23,7 @@ pub struct Bundle {
     pub memory: MemoryLayout,
     /// Initial value bits of every global, in index order (i32/f32 zero-extended to 64 bits).
     pub globals: Vec<u64>,
-    /// Exported functions a host may invoke, each with its invoke index.
+    /// Exported functions and globals a host may invoke, each with its invoke index.
     pub exports: Vec<Export>,
     /// Host calls (WASI imports) the program uses.
     pub imports: Vec<ImportUse>,
@@ -88,6 +88,10 @@ pub enum ValType {
     I64,
     F32,
     F64,
+    /// A function reference: the function's id, or `abi::REF_NULL`.
+    FuncRef,
+    /// A host reference: the host's 32-bit value, or `abi::REF_NULL`.
+    ExternRef,
 }
 
 impl std::fmt::Display for ValType {
@@ -97,13 +101,25 @@ impl std::fmt::Display for ValType {
             ValType::I64 => "i64",
             ValType::F32 => "f32",
             ValType::F64 => "f64",
+            ValType::FuncRef => "funcref",
+            ValType::ExternRef => "externref",
         })
     }
+}
+
+/// What an export is. A host reads an exported global by invoking it like a function of no
+/// parameters that returns the global's value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Encode, Decode)]
+pub enum ExportKind {
+    Function,
+    Global,
 }
 
 #[derive(Debug, Clone, PartialEq, Encode, Decode)]
 pub struct Export {
     pub name: String,
+    pub kind: ExportKind,
+    /// Function id of an exported function; global index of an exported global.
     pub function: u32,
     pub params: Vec<ValType>,
     pub results: Vec<ValType>,

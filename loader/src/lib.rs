@@ -34,6 +34,7 @@ mod multi;
 pub mod program;
 pub mod report;
 mod run;
+mod sequence;
 pub mod shard;
 mod transfer;
 pub mod vm_state;
@@ -44,7 +45,7 @@ pub use device::{DeviceChoice, DeviceError, DeviceInfo, DeviceKind, DeviceSet};
 pub use error::{DeviceLoadError, LoadError, RunError};
 pub use multi::MultiLoader;
 pub use program::{BinarySource, BuildError, BuildInfo, CachePolicy};
-pub use report::{Counts, PhaseTimes, RunReport, ShardReport, VmOutcome, VmStatus};
+pub use report::{CallOutcome, Counts, PhaseTimes, RunReport, ShardReport, VmOutcome, VmStatus};
 pub use vm_state::FitError;
 pub use vv_bundle::{abi, Bundle};
 
@@ -83,6 +84,19 @@ pub enum Invoke {
     Command,
     /// Per VM: an export's invoke index and its arguments as raw bits (one per parameter).
     PerVm(Vec<(u32, Vec<u64>)>),
+    /// Per VM: instantiate (run the start function), then make these calls in order on that one
+    /// instance: memory, globals and tables carry over from call to call, and a trap ends only
+    /// the call it happens in. `VmOutcome::calls` reports each step.
+    Sequence(Vec<Vec<Call>>),
+}
+
+/// One call of an export in an `Invoke::Sequence`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Call {
+    /// The export's invoke index (`Export::invoke_index`).
+    pub export: u32,
+    /// Arguments as raw bits, one per parameter (see `vv_bundle::ValType` for references).
+    pub args: Vec<u64>,
 }
 
 /// One run of a loaded bundle.

@@ -226,13 +226,13 @@ impl MultiLoader {
             let error = match result {
                 None => None,
                 Some(Ok(statuses)) => {
-                    all.extend(outcomes(input.contexts, statuses));
+                    all.extend(outcomes(input.contexts, statuses, input.steps));
                     None
                 }
                 Some(Err(error)) => {
                     let failed = VmStatus::DeviceFailed { device: dev.device.label(), error: error.clone() };
                     let statuses = input.contexts.iter().map(|_| (failed.clone(), vec![0; self.bundle.invoke_slots as usize])).collect();
-                    all.extend(outcomes(input.contexts, statuses));
+                    all.extend(outcomes(input.contexts, statuses, input.steps));
                     Some(error)
                 }
             };

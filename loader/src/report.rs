@@ -29,6 +29,19 @@ pub struct VmOutcome {
     pub status: VmStatus,
     /// The invoke slots (stack rows `0..invoke_slots`) as raw bits: an invoked export's results.
     pub results: Vec<u64>,
+    /// With `Invoke::Sequence`: one entry per step that finished, the instantiation first, then
+    /// each call in order (a VM stopped by a launch limit has fewer). Empty otherwise.
+    pub calls: Vec<CallOutcome>,
+}
+
+/// How one step of an `Invoke::Sequence` ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallOutcome {
+    /// Returned normally; the results as raw bits, one per result of the export.
+    Returned(Vec<u64>),
+    Trapped { trap: Trap, function: String },
+    /// The program called `proc_exit` (the instance is gone; later calls do not run).
+    Exited(u32),
 }
 
 /// Where the time of a run went.
@@ -297,7 +310,7 @@ mod tests {
             outcomes: statuses
                 .into_iter()
                 .enumerate()
-                .map(|(i, status)| VmOutcome { stdout: format!("out {i}").into(), stderr: vec![], status, results: vec![] })
+                .map(|(i, status)| VmOutcome { stdout: format!("out {i}").into(), stderr: vec![], status, results: vec![], calls: vec![] })
                 .collect(),
             launches: 3,
             hypercalls: 7,

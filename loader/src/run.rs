@@ -10,6 +10,7 @@ use crate::launch::{self, WorkSizes};
 use crate::report::{PhaseTimes, RunReport, ShardReport, VmOutcome, VmStatus};
 use crate::vm_state::{initial_state, InitialContents, VmBuffers, VmLayout};
 use crate::wasi::{os_seed, SplitMix64, VmContext};
+use crate::sequence::{self, Steps};
 use crate::{Invoke, RunConfig, Stdin};
 use opencl3::error_codes::ClError;
 use opencl3::kernel::Kernel;
@@ -42,24 +43,7 @@ pub fn plan_invokes(bundle: &Bundle, cfg: &RunConfig, vms: Range<usize>) -> Resu
             }
             let mut invokes = Vec::with_capacity(n);
             for (k, (index, args)) in list[vms.clone()].iter().enumerate() {
-                let vm = vms.start + k;
-                let export = bundle.exports.iter().find(|e| e.invoke_index == *index).ok_or_else(|| {
-                    RunError::Config(format!("VM {vm}: the bundle has no export with invoke index {index}"))
-                })?;
-                if args.len() != export.params.len() {
-                    return Err(RunError::Config(format!(
-                        "VM {vm}: export `{}` takes {} arguments, {} given",
-                        export.name,
-                        export.params.len(),
-                        args.len()
-                    )));
-                }
-                if args.len() > slots {
-                    return Err(RunError::Config(format!(
-                        "VM {vm}: {} arguments but the bundle has {slots} invoke slots",
-                        args.len()
-                    )));
-                }
+                check_call(bundle, vms.start + k, *index, args)?;
                 for (row, bits) in args.iter().enumerate() {
                     rows[row * n + k] = *bits;
                 }
@@ -67,8 +51,40 @@ pub fn plan_invokes(bundle: &Bundle, cfg: &RunConfig, vms: Range<usize>) -> Resu
             }
             invokes
         }
+        Invoke::Sequence(list) => {
+            if list.len() != cfg.vms {
+                return Err(RunError::Config(format!("{} call sequences given for {} VMs", list.len(), cfg.vms)));
+            }
+            for (k, calls) in list[vms.clone()].iter().enumerate() {
+                for call in calls {
+                    check_call(bundle, vms.start + k, call.export, &call.args)?;
+                }
+            }
+            vec![abi::INVOKE_INSTANTIATE; n]
+        }
     };
     Ok((invokes, rows))
+}
+
+/// Checks that VM `vm` may call the export with invoke index `index` with `args`.
+fn check_call(bundle: &Bundle, vm: usize, index: u32, args: &[u64]) -> Result<(), RunError> {
+    let export = bundle
+        .exports
+        .iter()
+        .find(|e| e.invoke_index == index)
+        .ok_or_else(|| RunError::Config(format!("VM {vm}: the bundle has no export with invoke index {index}")))?;
+    if args.len() != export.params.len() {
+        return Err(RunError::Config(format!(
+            "VM {vm}: export `{}` takes {} arguments, {} given",
+            export.name,
+            export.params.len(),
+            args.len()
+        )));
+    }
+    if args.len() > bundle.invoke_slots as usize {
+        return Err(RunError::Config(format!("VM {vm}: {} arguments but the bundle has {} invoke slots", args.len(), bundle.invoke_slots)));
+    }
+    Ok(())
 }
 
 /// Bytes a string list takes in one `*_get` copy-out (count word, two segments, table, strings).
@@ -116,13 +132,19 @@ pub(crate) struct ShardInput {
     pub contexts: Vec<VmContext>,
     invokes: Vec<u32>,
     rows: Vec<u64>,
+    /// With `Invoke::Sequence`: each VM's calls and step outcomes.
+    pub steps: Option<Vec<Steps>>,
 }
 
 impl ShardInput {
     pub fn new(bundle: &Bundle, cfg: &RunConfig, started: Instant, vms: Range<usize>, seed: u64) -> Result<ShardInput, RunError> {
         let (invokes, rows) = plan_invokes(bundle, cfg, vms.clone())?;
         let contexts = make_contexts(bundle, cfg, started, vms.clone(), seed)?;
-        Ok(ShardInput { vms, contexts, invokes, rows })
+        let steps = match &cfg.invoke {
+            Invoke::Sequence(list) => Some(list[vms.clone()].iter().map(|calls| Steps::new(calls.clone())).collect()),
+            _ => None,
+        };
+        Ok(ShardInput { vms, contexts, invokes, rows, steps })
     }
 }
 
@@ -227,6 +249,11 @@ pub(crate) fn execute(
         unsafe { queue.enqueue_read_buffer(&bufs.state, CL_BLOCKING, 0, &mut status, &[]) }.cl("reading VM status")?;
         progress.phases.transfer += t1.elapsed();
 
+        if let Some(steps) = input.steps.as_mut() {
+            let t = Instant::now();
+            sequence::advance(queue, &mut bufs, bundle, &mut status, steps)?;
+            progress.phases.transfer += t.elapsed();
+        }
         let mut waiting = Vec::new();
         let mut running = 0usize;
         for (k, &s) in status.iter().enumerate() {
@@ -288,12 +315,17 @@ pub(crate) fn execute(
     Ok(out)
 }
 
-/// Each VM's outcome: its status and results with the output its context collected.
-pub(crate) fn outcomes(contexts: Vec<VmContext>, statuses: Statuses) -> Vec<VmOutcome> {
+/// Each VM's outcome: its status and results with the output its context collected, and the
+/// outcomes of its steps in a sequence run.
+pub(crate) fn outcomes(contexts: Vec<VmContext>, statuses: Statuses, steps: Option<Vec<Steps>>) -> Vec<VmOutcome> {
+    let mut steps = steps.map(Vec::into_iter);
     contexts
         .into_iter()
         .zip(statuses)
-        .map(|(ctx, (status, results))| VmOutcome { stdout: ctx.stdout, stderr: ctx.stderr, status, results })
+        .map(|(ctx, (status, results))| {
+            let calls = steps.as_mut().and_then(Iterator::next).map(|s| s.outcomes).unwrap_or_default();
+            VmOutcome { stdout: ctx.stdout, stderr: ctx.stderr, status, results, calls }
+        })
         .collect()
 }
 
@@ -326,7 +358,7 @@ pub fn run(dev: &DeviceProgram, bundle: &Bundle, cfg: &RunConfig) -> Result<RunR
         error: None,
     };
     Ok(RunReport {
-        outcomes: outcomes(input.contexts, statuses),
+        outcomes: outcomes(input.contexts, statuses, input.steps),
         launches: progress.launches,
         hypercalls: progress.hypercalls,
         wall,
@@ -352,7 +384,7 @@ mod tests {
             opencl: String::new(),
             memory: MemoryLayout { present: false, initial_pages: 0, max_pages: 0, image: vec![] },
             globals: vec![],
-            exports: vec![Export { name: "add".into(), function: 1, params: vec![ValType::I32, ValType::I64], results: vec![ValType::I64], invoke_index: 4 }],
+            exports: vec![Export { name: "add".into(), kind: vv_bundle::ExportKind::Function, function: 1, params: vec![ValType::I32, ValType::I64], results: vec![ValType::I64], invoke_index: 4 }],
             imports: vec![],
             function_names: vec![],
             invoke_slots: 2,

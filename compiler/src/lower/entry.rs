@@ -3,7 +3,7 @@
 //! stores the results back there and exits (status 0).
 
 use super::text::{Level, Text};
-use vv_bundle::abi::INVOKE_COMMAND;
+use vv_bundle::abi::{INVOKE_COMMAND, INVOKE_INSTANTIATE};
 use vv_bundle::Export;
 
 pub fn write_entry(entry_id: u32, start: Option<u32>, exports: &[Export], command: Option<u32>) -> String {
@@ -30,6 +30,8 @@ pub fn write_entry(entry_id: u32, start: Option<u32>, exports: &[Export], comman
     }
     t.line(l0, "R1:;");
     t.line(l1, "switch (vm->invoke) {");
+    t.line(l1, format!("case 0x{INVOKE_INSTANTIATE:x}u: /* instantiate only */"));
+    t.line(l2, "VV_EXIT(0u);");
     for e in exports {
         if Some(e.invoke_index) == command {
             t.line(l1, format!("case 0x{INVOKE_COMMAND:x}u:"));

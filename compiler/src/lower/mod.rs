@@ -260,6 +260,7 @@ fn exports(m: &Module, ctx: &ModuleCtx) -> Vec<Export> {
         let Ok((params, results)) = ctx.func_signature(f) else { continue };
         out.push(Export {
             name: e.name.clone(),
+            kind: vv_bundle::ExportKind::Function,
             function,
             params: params.iter().map(|t| t.bundle()).collect(),
             results: results.iter().map(|t| t.bundle()).collect(),

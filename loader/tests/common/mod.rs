@@ -201,6 +201,7 @@ kernel void vv_run(global uchar* mem, global ulong* stack, global ulong* globals
 pub fn bundle(hash: u8, opencl: &str) -> Bundle {
     let export = |name: &str, params: Vec<ValType>, results: Vec<ValType>, invoke_index| Export {
         name: name.into(),
+        kind: vv_bundle::ExportKind::Function,
         function: 1,
         params,
         results,

@@ -93,6 +93,7 @@ pub fn arg(rng: &mut Rng, t: ValType) -> u64 {
             0 | 1 => f64_bits(rng.pick(F64_EDGES)),
             _ => f64_bits((rng.next() % 10_000_000) as f64 / 1024.0 - 4000.0),
         },
+        ValType::FuncRef | ValType::ExternRef => vv_bundle::abi::REF_NULL,
     }
 }
 
@@ -104,6 +105,7 @@ pub fn same_value(t: ValType, a: u64, b: u64) -> bool {
         ValType::I64 => a == b,
         ValType::F32 => a as u32 == b as u32 || (f32::from_bits(a as u32).is_nan() && f32::from_bits(b as u32).is_nan()),
         ValType::F64 => a == b || (f64::from_bits(a).is_nan() && f64::from_bits(b).is_nan()),
+        ValType::FuncRef | ValType::ExternRef => a as u32 == b as u32,
     }
 }
 
