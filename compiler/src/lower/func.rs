@@ -81,6 +81,11 @@ pub struct FunctionWriter<'a> {
     liveness: Liveness,
     /// The instruction being lowered: its sequence and index there.
     site: Option<(InstrSeqId, usize)>,
+    /// Locals whose frame slot holds their current value on every path to this point: a
+    /// spill skips them.
+    clean: BTreeSet<usize>,
+    /// What is clean on every branch so far to each forward label.
+    label_clean: HashMap<String, BTreeSet<usize>>,
 }
 
 impl<'a> FunctionWriter<'a> {
@@ -108,6 +113,8 @@ impl<'a> FunctionWriter<'a> {
             uses_callee: false,
             liveness: Liveness::default(),
             site: None,
+            clean: BTreeSet::new(),
+            label_clean: HashMap::new(),
         }
     }
 
@@ -119,6 +126,8 @@ impl<'a> FunctionWriter<'a> {
     pub fn write(mut self, header: &str) -> Result<LoweredFunction> {
         self.collect_locals()?;
         self.liveness = liveness::analyze(self.f);
+        // Parameters arrive in their frame slots.
+        self.clean = (0..self.params).collect();
         let (_, results) = self.m.signature(self.f.ty()).map_err(|e| LowerError { feature: e.into(), offset: None })?;
         let entry = self.f.entry_block();
         self.frames.push(Frame {
@@ -213,15 +222,24 @@ impl<'a> FunctionWriter<'a> {
             }
         }
         t.line(l2, "break;");
-        for r in &self.resumes {
-            t.line(l1, format!("case {}u:", r.id));
-            self.restore(&mut t, l2, &r.locals, &r.stack);
-            if r.hypercall {
-                t.line(l2, "VV_TRAP_IF(vv_hc_apply(vm));");
+        if !self.resumes.is_empty() {
+            // One restore for every resume point: the locals live at any of them and every
+            // operand-stack slot any of them keeps (values dead at a given point are harmless).
+            t.line(l1, "default:");
+            let locals: BTreeSet<usize> = self.resumes.iter().flat_map(|r| r.locals.iter().copied()).collect();
+            let stack: BTreeSet<(usize, Ty)> =
+                self.resumes.iter().flat_map(|r| r.stack.iter().copied().enumerate()).collect();
+            self.restore(&mut t, l2, &locals, &stack);
+            t.line(l2, "switch (vm->resume) {");
+            for r in &self.resumes {
+                t.line(l2, format!("case {}u:", r.id));
+                if r.hypercall {
+                    t.line(Level(3), "VV_TRAP_IF(vv_hc_apply(vm));");
+                }
+                t.line(Level(3), format!("goto {};", r.label));
             }
-            t.line(l2, format!("goto {};", r.label));
+            t.line(l2, "}");
         }
-        t.line(l1, "default:");
         t.line(l2, "VV_TRAP(VV_TRAP_UNREACHABLE);");
         t.line(l1, "}");
         t.append(&self.body);
@@ -229,12 +247,12 @@ impl<'a> FunctionWriter<'a> {
         t.into_string()
     }
 
-    fn restore(&self, t: &mut Text, l: Level, locals: &[usize], stack: &[Ty]) {
+    fn restore(&self, t: &mut Text, l: Level, locals: &BTreeSet<usize>, stack: &BTreeSet<(usize, Ty)>) {
         for &i in locals {
             t.line(l, format!("loc{i} = {};", self.locals[i].from_slot(&slot(2 + i))));
         }
-        for (d, ty) in stack.iter().enumerate() {
-            t.line(l, format!("{} = {};", var(*ty, d), ty.from_slot(&slot(2 + self.locals.len() + d))));
+        for &(d, ty) in stack {
+            t.line(l, format!("{} = {};", var(ty, d), ty.from_slot(&slot(2 + self.locals.len() + d))));
         }
     }
 
@@ -256,9 +274,13 @@ impl<'a> FunctionWriter<'a> {
         self.live_indices(set)
     }
 
-    /// Saves live locals and the operand stack (below height `h`) to the frame before leaving.
+    /// Saves live locals whose slots are stale and the operand stack (below height `h`) to the
+    /// frame before leaving; the saved locals are clean from here on.
     fn spill(&mut self, locals: &[usize], h: usize) {
         for &i in locals {
+            if !self.clean.insert(i) {
+                continue;
+            }
             let ty = self.locals[i];
             self.line(format!("{} = {};", slot(2 + i), ty.to_slot(&format!("loc{i}"))));
         }
@@ -361,6 +383,13 @@ impl<'a> FunctionWriter<'a> {
                 self.line(format!("{} = {};", var(*ty, base + i), var(*ty, top + i)));
             }
         }
+        if kind != FrameKind::Loop {
+            let clean = match self.label_clean.remove(&label) {
+                Some(before) => before.intersection(&self.clean).copied().collect(),
+                None => self.clean.clone(),
+            };
+            self.label_clean.insert(label.clone(), clean);
+        }
         self.targeted.insert(label.clone());
         self.line(format!("goto {label};"));
         Ok(())
@@ -381,13 +410,19 @@ impl<'a> FunctionWriter<'a> {
         let label = self.new_label("L");
         let branch_types = if kind == FrameKind::Loop { params.clone() } else { results.clone() };
         if kind == FrameKind::Loop {
+            // Back edges come from inside the loop: what it assigns may be stale there.
+            for i in self.assigned_in(seq) {
+                self.clean.remove(&i);
+            }
             self.label_line(&label);
             let stack = self.stack.clone();
             let live = self.live_indices(Some(&self.liveness.loop_head.get(&seq).cloned().unwrap_or_default()));
             let (rid, rlabel) = self.new_resume(live.clone(), stack, false);
             self.line("if (--vm->fuel <= 0) {");
             self.level.0 += 1;
+            let clean = self.clean.clone();
             self.spill(&live, self.stack.len());
+            self.clean = clean;
             self.line(format!("vm->resume = {rid}u;"));
             self.line("return;");
             self.level.0 -= 1;
@@ -405,9 +440,40 @@ impl<'a> FunctionWriter<'a> {
         let targeted = kind != FrameKind::Loop && self.targeted.contains(&label);
         if targeted {
             self.label_line(&label);
+            self.merge_clean(&label, falls_through);
         }
         self.unreachable = !(falls_through || targeted);
         Ok(())
+    }
+
+    /// At a forward label: clean is what is clean on every way in (the fall-through, if any,
+    /// and every branch).
+    fn merge_clean(&mut self, label: &str, falls_through: bool) {
+        let branches = self.label_clean.remove(label).unwrap_or_default();
+        if falls_through {
+            self.clean = self.clean.intersection(&branches).copied().collect();
+        } else {
+            self.clean = branches;
+        }
+    }
+
+    /// Locals a sequence (with everything nested in it) assigns.
+    fn assigned_in(&self, seq: InstrSeqId) -> Vec<usize> {
+        let mut out = Vec::new();
+        let mut pending = vec![seq];
+        while let Some(seq) = pending.pop() {
+            for (instr, _) in &self.f.block(seq).instrs {
+                match instr {
+                    Instr::LocalSet(l) => out.push(self.local_index[&l.local]),
+                    Instr::LocalTee(l) => out.push(self.local_index[&l.local]),
+                    Instr::Block(b) => pending.push(b.seq),
+                    Instr::Loop(b) => pending.push(b.seq),
+                    Instr::IfElse(b) => pending.extend([b.consequent, b.alternative]),
+                    _ => {}
+                }
+            }
+        }
+        out
     }
 
     fn if_else(&mut self, consequent: InstrSeqId, alternative: InstrSeqId) -> Result<()> {
@@ -426,8 +492,10 @@ impl<'a> FunctionWriter<'a> {
             branch_types: results.clone(),
             results: results.clone(),
         });
+        let entry_clean = self.clean.clone();
         self.seq(consequent)?;
         let then_falls = !self.unreachable;
+        let then_clean = std::mem::replace(&mut self.clean, entry_clean);
         self.unreachable = false;
         self.stack = entry_stack;
         self.frames.last_mut().expect("if frame").seq = alternative;
@@ -447,9 +515,17 @@ impl<'a> FunctionWriter<'a> {
         for t in &frame.results {
             self.push(*t);
         }
+        // Clean after the if: on every arm that falls through and every branch to its end.
+        self.clean = match (then_falls, else_falls) {
+            (true, true) => self.clean.intersection(&then_clean).copied().collect(),
+            (true, false) => then_clean,
+            (false, true) => std::mem::take(&mut self.clean),
+            (false, false) => BTreeSet::new(),
+        };
         let targeted = self.targeted.contains(&label);
         if targeted {
             self.label_line(&label);
+            self.merge_clean(&label, then_falls || else_falls);
         }
         self.unreachable = !(then_falls || else_falls || targeted);
         Ok(())
@@ -520,11 +596,13 @@ impl<'a> FunctionWriter<'a> {
             }
             Instr::LocalSet(l) => {
                 let i = self.local_index[&l.local];
+                self.clean.remove(&i);
                 let (_, v) = self.pop()?;
                 self.line(format!("loc{i} = {v};"));
             }
             Instr::LocalTee(l) => {
                 let i = self.local_index[&l.local];
+                self.clean.remove(&i);
                 let v = self.top()?;
                 self.line(format!("loc{i} = {v};"));
             }
