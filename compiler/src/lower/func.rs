@@ -65,6 +65,9 @@ pub struct FunctionWriter<'a> {
     body: Text,
     level: Level,
     stack: Vec<Ty>,
+    /// Per stack entry: a side-effect-free expression (a local or a literal) that stands for the
+    /// value until something needs it in the entry's variable; `None` once it is there.
+    lazy: Vec<Option<String>>,
     max_depth: usize,
     vars: BTreeSet<(Ty, usize)>,
     locals: Vec<Ty>,
@@ -98,6 +101,7 @@ impl<'a> FunctionWriter<'a> {
             body: Text::default(),
             level: Level(1),
             stack: Vec::new(),
+            lazy: Vec::new(),
             max_depth: 0,
             vars: BTreeSet::new(),
             locals: Vec::new(),
@@ -194,7 +198,7 @@ impl<'a> FunctionWriter<'a> {
         let mut t = Text::default();
         let l1 = Level(1);
         t.line(Level(0), format!("/* {header} */"));
-        t.line(Level(0), format!("static void {}(vm_t *vm) {{", self.c_name));
+        t.line(Level(0), format!("VV_FUNC {}(vm_t *vm) {{", self.c_name));
         t.line(l1, format!("const uint frame = {}u;", self.frame_size()));
         for ty in Ty::ALL {
             let mut names: Vec<String> =
@@ -243,6 +247,10 @@ impl<'a> FunctionWriter<'a> {
         t.line(l2, "VV_TRAP(VV_TRAP_UNREACHABLE);");
         t.line(l1, "}");
         t.append(&self.body);
+        if self.uses_ea {
+            t.line(Level(0), "vv_oob:");
+            t.line(l1, "VV_TRAP(VV_TRAP_OOB);");
+        }
         t.line(Level(0), "}");
         t.into_string()
     }
@@ -315,21 +323,62 @@ impl<'a> FunctionWriter<'a> {
     fn push(&mut self, ty: Ty) -> String {
         let d = self.stack.len();
         self.stack.push(ty);
+        self.lazy.push(None);
         self.max_depth = self.max_depth.max(self.stack.len());
         self.vars.insert((ty, d));
         var(ty, d)
     }
 
-    fn pop(&mut self) -> Result<(Ty, String)> {
-        match self.stack.pop() {
-            Some(ty) => Ok((ty, var(ty, self.stack.len()))),
-            None => Err(LowerError { feature: "operand stack underflow (invalid module)".into(), offset: self.offset }),
+    /// Pushes a value that `expr` (a local or a literal) stands for until it is needed in a variable.
+    fn push_lazy(&mut self, ty: Ty, expr: String) {
+        self.stack.push(ty);
+        self.lazy.push(Some(expr));
+        self.max_depth = self.max_depth.max(self.stack.len());
+    }
+
+    /// The value of stack entry `d` as an expression.
+    fn expr(&self, d: usize) -> String {
+        self.lazy[d].clone().unwrap_or_else(|| var(self.stack[d], d))
+    }
+
+    /// Puts stack entry `d` in its variable.
+    fn materialize(&mut self, d: usize) {
+        if let Some(e) = self.lazy[d].take() {
+            let ty = self.stack[d];
+            self.vars.insert((ty, d));
+            self.line(format!("{} = {e};", var(ty, d)));
         }
     }
 
-    fn top(&self) -> Result<String> {
-        match self.stack.last() {
-            Some(ty) => Ok(var(*ty, self.stack.len() - 1)),
+    /// Puts every stack entry in its variable: before control flow joins, calls and spills.
+    fn flush(&mut self) {
+        for d in 0..self.stack.len() {
+            self.materialize(d);
+        }
+    }
+
+    /// Before local `i` changes: entries that stand for it take its current value.
+    fn materialize_local(&mut self, i: usize) {
+        let name = format!("loc{i}");
+        for d in 0..self.stack.len() {
+            if self.lazy[d].as_deref() == Some(name.as_str()) {
+                self.materialize(d);
+            }
+        }
+    }
+
+    fn truncate_stack(&mut self, n: usize) {
+        self.stack.truncate(n);
+        self.lazy.truncate(n);
+    }
+
+    fn pop(&mut self) -> Result<(Ty, String)> {
+        match self.stack.pop() {
+            Some(ty) => {
+                let d = self.stack.len();
+                let e = self.lazy.pop().flatten().unwrap_or_else(|| var(ty, d));
+                Ok((ty, e))
+            }
             None => Err(LowerError { feature: "operand stack underflow (invalid module)".into(), offset: self.offset }),
         }
     }
@@ -378,9 +427,10 @@ impl<'a> FunctionWriter<'a> {
         let n = types.len();
         let top = self.stack.len() - n;
         for (i, ty) in types.iter().enumerate() {
-            if top + i != base + i {
+            if top + i != base + i || self.lazy[top + i].is_some() {
                 self.vars.insert((*ty, base + i));
-                self.line(format!("{} = {};", var(*ty, base + i), var(*ty, top + i)));
+                let value = self.expr(top + i);
+                self.line(format!("{} = {value};", var(*ty, base + i)));
             }
         }
         if kind != FrameKind::Loop {
@@ -398,13 +448,15 @@ impl<'a> FunctionWriter<'a> {
     fn emit_return(&mut self, results: &[Ty]) {
         let top = self.stack.len() - results.len();
         for (i, ty) in results.iter().enumerate() {
-            self.line(format!("{} = {};", slot(2 + i), ty.to_slot(&var(*ty, top + i))));
+            let value = self.expr(top + i);
+            self.line(format!("{} = {};", slot(2 + i), ty.to_slot(&value)));
         }
         self.line("vv_return(vm);");
         self.line("return;");
     }
 
     fn block(&mut self, seq: InstrSeqId, kind: FrameKind) -> Result<()> {
+        self.flush();
         let (params, results) = self.block_type(seq)?;
         let base = self.stack.len() - params.len();
         let label = self.new_label("L");
@@ -433,7 +485,10 @@ impl<'a> FunctionWriter<'a> {
         self.seq(seq)?;
         self.frames.pop();
         let falls_through = !self.unreachable;
-        self.stack.truncate(base);
+        if falls_through {
+            self.flush();
+        }
+        self.truncate_stack(base);
         for t in &results {
             self.push(*t);
         }
@@ -478,6 +533,7 @@ impl<'a> FunctionWriter<'a> {
 
     fn if_else(&mut self, consequent: InstrSeqId, alternative: InstrSeqId) -> Result<()> {
         let (_, cond) = self.pop()?;
+        self.flush();
         let (params, results) = self.block_type(consequent)?;
         let base = self.stack.len() - params.len();
         let entry_stack = self.stack.clone();
@@ -495,8 +551,12 @@ impl<'a> FunctionWriter<'a> {
         let entry_clean = self.clean.clone();
         self.seq(consequent)?;
         let then_falls = !self.unreachable;
+        if then_falls {
+            self.flush();
+        }
         let then_clean = std::mem::replace(&mut self.clean, entry_clean);
         self.unreachable = false;
+        self.lazy = vec![None; entry_stack.len()];
         self.stack = entry_stack;
         self.frames.last_mut().expect("if frame").seq = alternative;
         let else_falls = if self.f.block(alternative).instrs.is_empty() {
@@ -506,12 +566,16 @@ impl<'a> FunctionWriter<'a> {
             self.line("} else {");
             self.level.0 += 1;
             self.seq(alternative)?;
-            !self.unreachable
+            let falls = !self.unreachable;
+            if falls {
+                self.flush();
+            }
+            falls
         };
         let frame = self.frames.pop().expect("if frame");
         self.level.0 -= 1;
         self.line("}");
-        self.stack.truncate(base);
+        self.truncate_stack(base);
         for t in &frame.results {
             self.push(*t);
         }
@@ -581,37 +645,41 @@ impl<'a> FunctionWriter<'a> {
             Instr::Select(_) => {
                 let (_, c) = self.pop()?;
                 let (_, b) = self.pop()?;
-                let a = self.top()?;
-                self.line(format!("{a} = {c} ? {a} : {b};"));
+                let (ty, a) = self.pop()?;
+                let dst = self.push(ty);
+                self.line(format!("{dst} = {c} ? {a} : {b};"));
             }
             Instr::Const(c) => {
                 let (ty, lit) = literal(c.value).or_else(|f| self.unsupported(f))?;
-                let dst = self.push(ty);
-                self.line(format!("{dst} = {lit};"));
+                self.push_lazy(ty, atom(lit));
             }
             Instr::LocalGet(l) => {
                 let i = self.local_index[&l.local];
-                let dst = self.push(self.locals[i]);
-                self.line(format!("{dst} = loc{i};"));
+                self.push_lazy(self.locals[i], format!("loc{i}"));
             }
             Instr::LocalSet(l) => {
                 let i = self.local_index[&l.local];
                 self.clean.remove(&i);
+                self.materialize_local(i);
                 let (_, v) = self.pop()?;
                 self.line(format!("loc{i} = {v};"));
             }
             Instr::LocalTee(l) => {
                 let i = self.local_index[&l.local];
                 self.clean.remove(&i);
-                let v = self.top()?;
+                self.materialize_local(i);
+                let (ty, v) = self.pop()?;
                 self.line(format!("loc{i} = {v};"));
+                self.push_lazy(ty, format!("loc{i}"));
             }
             Instr::GlobalGet(g) => {
                 let info = self.m.global(g.global).or_else(|f| self.unsupported(f))?;
-                let dst = self.push(info.ty);
                 match &info.constant {
-                    Some(lit) => self.line(format!("{dst} = {lit};")),
-                    None => self.line(format!("{dst} = {};", info.ty.from_slot(&format!("VV_GLOBAL({})", info.index)))),
+                    Some(lit) => self.push_lazy(info.ty, atom(lit.clone())),
+                    None => {
+                        let dst = self.push(info.ty);
+                        self.line(format!("{dst} = {};", info.ty.from_slot(&format!("VV_GLOBAL({})", info.index))));
+                    }
                 }
             }
             Instr::GlobalSet(g) => {
@@ -859,6 +927,7 @@ impl<'a> FunctionWriter<'a> {
             args.push(self.pop()?);
         }
         args.reverse();
+        self.flush();
         let h = self.stack.len();
         let below = self.stack.clone();
         let live = self.live_after_call();
@@ -896,6 +965,7 @@ impl<'a> FunctionWriter<'a> {
                 self.line(format!("{dst} = 0u;"));
             }
             Service::Host(copy_in) => {
+                self.flush();
                 let h = self.stack.len();
                 let below = self.stack.clone();
                 let live = self.live_after_call();
@@ -927,6 +997,15 @@ fn segment_source(seg: &super::instance::Segment, prefix: &str, c_type: &str) ->
     match (seg.passive, seg.len_row) {
         (true, Some(row)) => (format!("{prefix}{}", seg.index), format!("(uint)VV_GLOBAL({row}u)")),
         _ => (format!("(__constant const {c_type} *)0"), "0u".into()),
+    }
+}
+
+/// A literal usable as an operand anywhere: negative ones in parentheses.
+fn atom(lit: String) -> String {
+    if lit.starts_with('-') {
+        format!("({lit})")
+    } else {
+        lit
     }
 }
 
