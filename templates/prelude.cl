@@ -269,6 +269,11 @@ static inline ulong vv_rotr64(ulong x, ulong n) { return rotate(x, (64ul - (n & 
 
 /* ---- float semantics -------------------------------------------------------------------- */
 
+/* A NaN result with its quiet bit set (where the C compiler may have folded the operation away
+   and passed a signalling NaN operand through). */
+static inline float vv_quiet_f32(float x) { return isnan(x) ? as_float(as_uint(x) | 0x00400000u) : x; }
+static inline double vv_quiet_f64(double x) { return isnan(x) ? as_double(as_ulong(x) | 0x0008000000000000ul) : x; }
+
 static inline float vv_f32_min(float a, float b) {
     if (isnan(a) || isnan(b)) return a + b;
     if (a == b) return as_float(as_uint(a) | as_uint(b));

@@ -3,7 +3,7 @@
 //! stores the results back there and exits (status 0). An exported global is read directly.
 
 use super::module::ModuleCtx;
-use super::text::{Level, Text};
+use super::text::{comment_safe, Level, Text};
 use super::types::literal_bits;
 use vv_bundle::abi::{Trap, INVOKE_COMMAND, INVOKE_INSTANTIATE};
 use vv_bundle::{Export, ExportKind};
@@ -43,7 +43,7 @@ pub fn write_entry(ctx: &ModuleCtx, entry_id: u32, start: Option<u32>, init_trap
         if Some(e.invoke_index) == command {
             t.line(l1, format!("case 0x{INVOKE_COMMAND:x}u:"));
         }
-        t.line(l1, format!("case {}u: /* {} */", e.invoke_index, e.name.escape_debug().to_string().replace("*/", "* /")));
+        t.line(l1, format!("case {}u: /* {} */", e.invoke_index, comment_safe(&e.name)));
         match e.kind {
             ExportKind::Function => {
                 for i in 0..e.params.len() {

@@ -79,7 +79,7 @@ pub fn lower(m: &Module, path: &str, opts: &BuildOptions) -> Result<Lowered, Com
             location: Location { function: ctx.func_name(id).into(), offset: None },
         })?;
         max_params = max_params.max(params.len()).max(results.len());
-        let header = format!("func {id} `{}`: {}", ctx.func_name(id), signature_text(&params, &results));
+        let header = format!("func {id} `{}`: {}", text::comment_safe(ctx.func_name(id)), signature_text(&params, &results));
         let writer = func::FunctionWriter::new(&ctx, local, id, &c_name);
         let function = ctx.func_name(id).to_string();
         let lowered = writer.write(&header).map_err(|e| CompileError::Unsupported {

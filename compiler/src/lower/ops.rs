@@ -29,6 +29,28 @@ const LL: &[Ty] = &[I64, I64];
 const FF: &[Ty] = &[F32, F32];
 const DD: &[Ty] = &[F64, F64];
 
+/// Whether an operand is the literal 0, -0, 1 or -1 (as `types::literal` and the function
+/// writer spell them).
+fn is_identity_literal(x: &str) -> bool {
+    matches!(
+        x,
+        "0.0f" | "1.0f" | "(-1.0f)" | "as_float(0x80000000u)" | "0.0" | "1.0" | "(-1.0)" | "as_double(0x8000000000000000ul)"
+    )
+}
+
+/// A float operation with such a literal operand: C compilers fold `x - 0`, `x + -0`, `x * 1`,
+/// `x / 1`, `x * -1` and `-0 - x` to `x` or `-x`, which passes a signalling NaN through where
+/// Wasm requires a quiet one, so such results are quieted explicitly.
+fn quiet_folded(ty: Ty, expr: String, a: &str, b: &str) -> String {
+    if !(is_identity_literal(a) || is_identity_literal(b)) {
+        return expr;
+    }
+    match ty {
+        F32 => format!("vv_quiet_f32({expr})"),
+        _ => format!("vv_quiet_f64({expr})"),
+    }
+}
+
 /// Lowers a binary operator over operands `a` and `b`; `None` for operators the translator does
 /// not handle (SIMD, ...).
 pub fn binop(o: BinaryOp, a: &str, b: &str) -> Option<Op> {
@@ -102,17 +124,17 @@ pub fn binop(o: BinaryOp, a: &str, b: &str) -> Option<Op> {
         I64Rotl => op(LL, I64, format!("rotate({a}, {b} & 63ul)")),
         I64Rotr => op(LL, I64, format!("vv_rotr64({a}, {b})")),
 
-        F32Add => op(FF, F32, format!("{a} + {b}")),
-        F32Sub => op(FF, F32, format!("{a} - {b}")),
-        F32Mul => op(FF, F32, format!("{a} * {b}")),
-        F32Div => op(FF, F32, format!("{a} / {b}")),
+        F32Add => op(FF, F32, quiet_folded(F32, format!("{a} + {b}"), a, b)),
+        F32Sub => op(FF, F32, quiet_folded(F32, format!("{a} - {b}"), a, b)),
+        F32Mul => op(FF, F32, quiet_folded(F32, format!("{a} * {b}"), a, b)),
+        F32Div => op(FF, F32, quiet_folded(F32, format!("{a} / {b}"), a, b)),
         F32Min => op(FF, F32, format!("vv_f32_min({a}, {b})")),
         F32Max => op(FF, F32, format!("vv_f32_max({a}, {b})")),
         F32Copysign => op(FF, F32, format!("vv_f32_copysign({a}, {b})")),
-        F64Add => op(DD, F64, format!("{a} + {b}")),
-        F64Sub => op(DD, F64, format!("{a} - {b}")),
-        F64Mul => op(DD, F64, format!("{a} * {b}")),
-        F64Div => op(DD, F64, format!("{a} / {b}")),
+        F64Add => op(DD, F64, quiet_folded(F64, format!("{a} + {b}"), a, b)),
+        F64Sub => op(DD, F64, quiet_folded(F64, format!("{a} - {b}"), a, b)),
+        F64Mul => op(DD, F64, quiet_folded(F64, format!("{a} * {b}"), a, b)),
+        F64Div => op(DD, F64, quiet_folded(F64, format!("{a} / {b}"), a, b)),
         F64Min => op(DD, F64, format!("vv_f64_min({a}, {b})")),
         F64Max => op(DD, F64, format!("vv_f64_max({a}, {b})")),
         F64Copysign => op(DD, F64, format!("vv_f64_copysign({a}, {b})")),
@@ -167,12 +189,12 @@ pub fn unop(o: UnaryOp, a: &str) -> Option<Op> {
         F32ConvertUI32 => op(&[I32], F32, format!("(float){a}")),
         F32ConvertSI64 => op(&[I64], F32, format!("(float)(long){a}")),
         F32ConvertUI64 => op(&[I64], F32, format!("(float){a}")),
-        F32DemoteF64 => op(&[F64], F32, format!("(float){a}")),
+        F32DemoteF64 => op(&[F64], F32, format!("vv_quiet_f32((float){a})")),
         F64ConvertSI32 => op(&[I32], F64, format!("(double)(int){a}")),
         F64ConvertUI32 => op(&[I32], F64, format!("(double){a}")),
         F64ConvertSI64 => op(&[I64], F64, format!("(double)(long){a}")),
         F64ConvertUI64 => op(&[I64], F64, format!("(double){a}")),
-        F64PromoteF32 => op(&[F32], F64, format!("(double){a}")),
+        F64PromoteF32 => op(&[F32], F64, format!("vv_quiet_f64((double){a})")),
 
         I32ReinterpretF32 => op(&[F32], I32, format!("as_uint({a})")),
         I64ReinterpretF64 => op(&[F64], I64, format!("as_ulong({a})")),
@@ -195,4 +217,22 @@ pub fn unop(o: UnaryOp, a: &str) -> Option<Op> {
         I64TruncUSatF64 => op(&[F64], I64, format!("vv_sat_f64_u64({a})")),
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::types::literal;
+    use walrus::ir::Value;
+
+    #[test]
+    fn identity_literals_are_the_writers_spelling() {
+        for v in [-0.0f32, 0.0, 1.0, -1.0].map(Value::F32).into_iter().chain([-0.0f64, 0.0, 1.0, -1.0].map(Value::F64)) {
+            let lit = literal(v).unwrap().1;
+            // The function writer puts negative literals in parentheses.
+            let operand = if lit.starts_with('-') { format!("({lit})") } else { lit };
+            assert!(super::is_identity_literal(&operand), "{operand}");
+        }
+        assert!(!super::is_identity_literal("2.0f"));
+        assert!(!super::is_identity_literal("f32_0"));
+    }
 }

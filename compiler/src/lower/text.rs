@@ -1,4 +1,4 @@
-//! Indented text for the writers: a line at a nesting level, nothing more.
+//! Indented text for the writers: a line at a nesting level, and names made safe for comments.
 
 use std::fmt;
 
@@ -32,5 +32,23 @@ impl Text {
 
     pub fn into_string(self) -> String {
         self.s
+    }
+}
+
+/// A name from the module (any UTF-8, NUL included) as text that cannot end or break a C comment.
+pub fn comment_safe(name: &str) -> String {
+    name.escape_debug().to_string().replace("*/", "* /")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::comment_safe;
+
+    #[test]
+    fn names_cannot_close_a_comment() {
+        assert_eq!(comment_safe("a*/b"), "a* /b");
+        assert_eq!(comment_safe("nul\0"), "nul\\0");
+        assert_eq!(comment_safe("\0*/\n"), "\\0* /\\n");
+        assert!(!comment_safe("x\u{0}y").contains('\0'));
     }
 }
