@@ -1034,3 +1034,5 @@ mod tests {
         assert_eq!(trap_kind("all fuel consumed by WebAssembly"), None);
     }
 }
+
+pub mod spec;
