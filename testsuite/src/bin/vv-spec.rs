@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 use vv_loader::DeviceChoice;
-use vv_testsuite::spec::exec::ExecOptions;
+use vv_testsuite::spec::exec::{ExecOptions, DEFAULT_MEMORY_BUDGET};
 use vv_testsuite::spec::plan::{self, FilePlan};
 use vv_testsuite::spec::pool::run_files;
 use vv_testsuite::spec::report::{self, Expectations, FileResult, Verdict};
@@ -62,6 +62,10 @@ struct Opts {
     /// Files allowed to fail (default: testsuite/spec/expectations.txt).
     #[arg(long, value_name = "PATH")]
     expectations: Option<PathBuf>,
+    /// Linear memory (MiB, over all VMs of one module) for modules that grow their memory: each
+    /// VM may grow to the module's maximum within this share (at most 1024 pages).
+    #[arg(long, value_name = "MIB", default_value_t = DEFAULT_MEMORY_BUDGET >> 20)]
+    memory_budget_mib: u64,
     /// List every failure (file:line, directive, expected and got) and the failure categories.
     #[arg(long, short)]
     verbose: bool,
@@ -125,7 +129,7 @@ fn run(opts: Opts) -> Result<bool> {
         anyhow::bail!("no spec file matches {:?}", opts.files);
     }
     let jobs = opts.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let exec = ExecOptions { device: device(&opts), ..ExecOptions::default() };
+    let exec = ExecOptions { device: device(&opts), memory_budget: opts.memory_budget_mib << 20, ..ExecOptions::default() };
     let units: usize = plans.iter().map(|p| p.units.len()).sum();
     eprintln!("vv-spec: {} files, {units} modules to compile, {jobs} jobs, planned in {:.1} s", plans.len(), start.elapsed().as_secs_f64());
     let total = plans.len();

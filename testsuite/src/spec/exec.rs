@@ -12,8 +12,12 @@ use vv_compiler::CompileError;
 use vv_loader::{Call, CallOutcome, DeviceChoice, Invoke, LoadOptions, Loader, RunConfig, VmOutcome};
 
 /// A module that grows its memory gets room to grow to its maximum, up to this many pages
-/// (64 MiB per VM: memory_grow.wast grows a memory to 803 pages).
+/// (memory_grow.wast grows a memory to 803 pages) ...
 pub const GROW_CAP_PAGES: u64 = 1024;
+/// ... and within `ExecOptions::memory_budget` bytes of linear memory over all VMs of one
+/// launch (the loader allocates and zero-fills every VM's whole heap). The default fits
+/// call.wast, which grows memory to 307 pages in each of its 71 VMs.
+pub const DEFAULT_MEMORY_BUDGET: u64 = 2 << 30;
 
 /// How units run.
 #[derive(Debug, Clone)]
@@ -22,11 +26,13 @@ pub struct ExecOptions {
     pub load: LoadOptions,
     /// Limit of one module's run on the device.
     pub timeout: Duration,
+    /// Bytes of linear memory one launch may give its VMs for `memory.grow` (see `heap_pages`).
+    pub memory_budget: u64,
 }
 
 impl Default for ExecOptions {
     fn default() -> Self {
-        ExecOptions { device: DeviceChoice::Default, load: LoadOptions::default(), timeout: Duration::from_secs(120) }
+        ExecOptions { device: DeviceChoice::Default, load: LoadOptions::default(), timeout: Duration::from_secs(120), memory_budget: DEFAULT_MEMORY_BUDGET }
     }
 }
 
@@ -35,7 +41,8 @@ pub fn run_unit(name: &str, unit: &Unit, opts: &ExecOptions) -> Vec<Check> {
     match unit {
         Unit::Instance(instance) => run_instance(name, instance, opts),
         Unit::Reject { line, directive, kind, wasm, message } => {
-            let outcome = judge_rejection(*kind, message, vv_compiler::compile(name, wasm, &build_options(None)));
+            let facts = super::scan::scan(wasm).ok();
+            let outcome = judge_rejection(*kind, message, vv_compiler::compile(name, wasm, &build_options(facts.as_ref(), 1, opts.memory_budget)));
             vec![Check { line: *line, directive: directive.clone(), outcome }]
         }
         Unit::Uninstantiable { line, directive, wasm, message, trap } => {
@@ -45,19 +52,24 @@ pub fn run_unit(name: &str, unit: &Unit, opts: &ExecOptions) -> Vec<Check> {
     }
 }
 
-/// Small build options: the heap the module needs, default stack and fuel.
-pub fn build_options(facts: Option<&ModuleFacts>) -> BuildOptions {
-    BuildOptions { heap_size: heap_pages(facts) * PAGE_SIZE, ..BuildOptions::default() }
+/// Small build options for a module run as `vms` VMs: the heap it needs, default stack and fuel.
+pub fn build_options(facts: Option<&ModuleFacts>, vms: usize, memory_budget: u64) -> BuildOptions {
+    BuildOptions { heap_size: heap_pages(facts, vms, memory_budget) * PAGE_SIZE, ..BuildOptions::default() }
 }
 
-/// Pages of heap a module needs: its initial memory, or room to grow when it executes
-/// `memory.grow` (to its maximum, capped at `GROW_CAP_PAGES`); at least one.
-pub fn heap_pages(facts: Option<&ModuleFacts>) -> u64 {
+/// Pages of heap a module needs: its initial memory, or, when it executes `memory.grow`, room to
+/// grow to its maximum (capped by `GROW_CAP_PAGES` and by `memory_budget` bytes over `vms` VMs);
+/// at least one, at most the 4 GiB of a 32-bit memory.
+pub fn heap_pages(facts: Option<&ModuleFacts>, vms: usize, memory_budget: u64) -> u64 {
     let Some(facts) = facts else { return 1 };
     let Some((initial, max)) = facts.memory else { return 1 };
-    let grown = if facts.grows_memory { max.unwrap_or(u64::MAX).min(GROW_CAP_PAGES) } else { 0 };
-    initial.max(grown).max(1)
+    let budget = memory_budget / PAGE_SIZE / vms.max(1) as u64;
+    let grown = if facts.grows_memory { max.unwrap_or(u64::MAX).min(GROW_CAP_PAGES).min(budget) } else { 0 };
+    initial.max(grown).clamp(1, MAX_PAGES)
 }
+
+/// Pages of the largest 32-bit memory.
+const MAX_PAGES: u64 = 65536;
 
 /// The kind of a compile error, as verbose output and failure categories name it.
 pub fn error_kind(e: &CompileError) -> &'static str {
@@ -112,7 +124,7 @@ pub fn judge_rejection(kind: RejectKind, message: &str, result: Result<Bundle, C
 fn run_uninstantiable(name: &str, wasm: &[u8], message: &str, trap: Option<Trap>, opts: &ExecOptions) -> Outcome {
     let Some(trap) = trap else { return unknown_trap(message) };
     let facts = super::scan::scan(wasm).ok();
-    let bundle = match vv_compiler::compile(name, wasm, &build_options(facts.as_ref())) {
+    let bundle = match vv_compiler::compile(name, wasm, &build_options(facts.as_ref(), 1, opts.memory_budget)) {
         Ok(b) => b,
         Err(e) => return Outcome::fail(error_category(&e), format!("expected instantiation to trap ({message}); {e}")),
     };
@@ -179,7 +191,8 @@ fn run_instance(name: &str, instance: &Instance, opts: &ExecOptions) -> Vec<Chec
             return all_checks(instance, failed.clone(), || dependent(&failed));
         }
     };
-    let bundle = match vv_compiler::compile(name, wasm, &build_options(instance.facts.as_ref())) {
+    let vms = 1 + instance.actions.iter().filter(|a| a.expect.is_some()).count();
+    let bundle = match vv_compiler::compile(name, wasm, &build_options(instance.facts.as_ref(), vms, opts.memory_budget)) {
         Ok(b) => b,
         Err(e) => {
             let failed = Outcome::fail(error_category(&e), e.to_string());
@@ -285,13 +298,20 @@ mod tests {
 
     #[test]
     fn heap_fits_the_memory_and_its_growth() {
-        assert_eq!(heap_pages(None), 1);
-        assert_eq!(heap_pages(Some(&facts("(module)"))), 1);
-        assert_eq!(heap_pages(Some(&facts("(module (memory 3))"))), 3);
+        let budget = 64 << 20; // 1024 pages
+        assert_eq!(heap_pages(None, 1, budget), 1);
+        assert_eq!(heap_pages(Some(&facts("(module)")), 1, budget), 1);
+        assert_eq!(heap_pages(Some(&facts("(module (memory 3))")), 100, budget), 3);
         let grows = "(module (memory 1 5) (func (drop (memory.grow (i32.const 1)))))";
-        assert_eq!(heap_pages(Some(&facts(grows))), 5);
+        assert_eq!(heap_pages(Some(&facts(grows)), 1, budget), 5);
         let unbounded = "(module (memory 0) (func (drop (memory.grow (i32.const 1)))))";
-        assert_eq!(heap_pages(Some(&facts(unbounded))), GROW_CAP_PAGES);
+        assert_eq!(heap_pages(Some(&facts(unbounded)), 1, budget), GROW_CAP_PAGES);
+        assert_eq!(heap_pages(Some(&facts(unbounded)), 10, budget), 102);
+        let big = "(module (memory 2000) (func (drop (memory.grow (i32.const 1)))))";
+        assert_eq!(heap_pages(Some(&facts(big)), 100, budget), 2000, "never below the initial memory");
+        let mut huge = ModuleFacts::default();
+        huge.memory = Some((1 << 40, None));
+        assert_eq!(heap_pages(Some(&huge), 1, budget), MAX_PAGES);
     }
 
     #[test]
