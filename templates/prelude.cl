@@ -30,6 +30,9 @@
 #define VV_TRAP_NULL_ELEMENT 9u
 #define VV_TRAP_TABLE_OOB 10u
 
+/* A null funcref or externref (abi::REF_NULL). */
+#define VV_REF_NULL 0xffffffffu
+
 /* Hypercall header words and data buffer (abi::HC_*). */
 #define VV_HC_WORDS 16u
 #define VV_HC_CALL 0u
@@ -182,6 +185,55 @@ static inline uint vv_memory_copy(vm_t *vm, uint d, uint s, uint n) {
         for (uint i = n; i > 0u; i--)
             vv_store8(vm, (ulong)d + i - 1ul, vv_load8(vm, (ulong)s + i - 1ul));
     }
+    return 0u;
+}
+
+/* memory.init from a passive data segment of `len` bytes (0 once dropped). */
+static inline uint vv_memory_init(vm_t *vm, uint d, __constant const uchar *seg, uint len, uint s, uint n) {
+    if ((ulong)s + n > len || (ulong)d + n > vm->mem_bytes) return VV_TRAP_OOB;
+    for (uint i = 0u; i < n; i++)
+        vv_store8(vm, (ulong)d + i, seg[s + i]);
+    return 0u;
+}
+
+/* ---- tables ----------------------------------------------------------------------------- */
+
+/* A writable table is rows of the globals buffer: its size at `size_row`, entries from `base`. */
+static inline uint vv_table_grow(vm_t *vm, uint size_row, uint base, uint capacity, uint v, uint n) {
+    uint old = (uint)VV_GLOBAL(size_row);
+    if (n > capacity - old)
+        return 0xffffffffu;
+    for (uint i = 0u; i < n; i++)
+        VV_GLOBAL(base + old + i) = v;
+    VV_GLOBAL(size_row) = old + n;
+    return old;
+}
+
+static inline uint vv_table_fill(vm_t *vm, uint size_row, uint base, uint d, uint v, uint n) {
+    if ((ulong)d + n > (uint)VV_GLOBAL(size_row)) return VV_TRAP_TABLE_OOB;
+    for (uint i = 0u; i < n; i++)
+        VV_GLOBAL(base + d + i) = v;
+    return 0u;
+}
+
+/* table.copy between writable tables (overlapping ranges copy as if through a temporary). */
+static inline uint vv_table_copy(vm_t *vm, uint dsize_row, uint dbase, uint ssize_row, uint sbase, uint d, uint s, uint n) {
+    if ((ulong)d + n > (uint)VV_GLOBAL(dsize_row) || (ulong)s + n > (uint)VV_GLOBAL(ssize_row)) return VV_TRAP_TABLE_OOB;
+    if (d <= s) {
+        for (uint i = 0u; i < n; i++)
+            VV_GLOBAL(dbase + d + i) = VV_GLOBAL(sbase + s + i);
+    } else {
+        for (uint i = n; i > 0u; i--)
+            VV_GLOBAL(dbase + d + i - 1u) = VV_GLOBAL(sbase + s + i - 1u);
+    }
+    return 0u;
+}
+
+/* table.init from an element segment, or table.copy from a table no instruction writes. */
+static inline uint vv_table_init(vm_t *vm, uint size_row, uint base, __constant const uint *src, uint len, uint d, uint s, uint n) {
+    if ((ulong)s + n > len || (ulong)d + n > (uint)VV_GLOBAL(size_row)) return VV_TRAP_TABLE_OOB;
+    for (uint i = 0u; i < n; i++)
+        VV_GLOBAL(base + d + i) = src[s + i];
     return 0u;
 }
 

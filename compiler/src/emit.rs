@@ -1,7 +1,8 @@
 //! Renders the kernel template (`templates/kernel.cl.tera`) around the lowered functions and
 //! the runtime prelude (`templates/prelude.cl`) into one OpenCL C program.
 
-use crate::lower::{Lowered, NO_FUNC};
+use crate::lower::Lowered;
+use vv_bundle::abi::REF_NULL;
 use serde_json::json;
 
 pub const PRELUDE: &str = include_str!("../../templates/prelude.cl");
@@ -14,25 +15,39 @@ pub const PROGRAM_MARKER: &str = "/* ==== program ==== */";
 #[error("template error: {0}")]
 pub struct EmitError(String);
 
+/// C arrays cannot be empty: an unused zero stands in.
+fn non_empty(mut values: Vec<String>) -> Vec<String> {
+    if values.is_empty() {
+        values.push("0".into());
+    }
+    values
+}
+
 pub fn render(l: &Lowered, interleave: u32) -> Result<String, EmitError> {
     let functions: Vec<_> =
         l.functions.iter().map(|f| json!({ "id": f.id, "c_name": f.c_name, "text": f.text })).collect();
-    let mut table: Vec<String> =
-        l.table.iter().map(|&t| if t == NO_FUNC { "VV_NO_FUNC".to_string() } else { format!("{t}u") }).collect();
-    if table.is_empty() {
-        table.push("VV_NO_FUNC".into());
-    }
+    let arrays: Vec<_> = l
+        .arrays
+        .iter()
+        .map(|a| {
+            let values: Vec<String> = match a.c_type {
+                "uchar" => a.values.iter().map(|v| v.to_string()).collect(),
+                _ => a.values.iter().map(|&v| if v as u64 == REF_NULL { "VV_REF_NULL".into() } else { format!("{v}u") }).collect(),
+            };
+            json!({ "name": a.name, "c_type": a.c_type, "len": values.len().max(1), "values": non_empty(values) })
+        })
+        .collect();
     let value = json!({
         "compiler_version": env!("CARGO_PKG_VERSION"),
         "interleave": interleave,
         "max_pages": l.memory.max_pages,
         "stack_limit": l.stack_limit,
-        "table_size": l.table.len(),
-        "table": table,
+        "arrays": arrays,
         "func_sigs": l.func_sigs.iter().map(|s| format!("{s}u")).collect::<Vec<_>>(),
         "prelude": PRELUDE,
         "functions": functions,
-        "globals": l.globals.iter().map(|g| format!("0x{g:x}")).collect::<Vec<_>>(),
+        "global_count": l.globals.len(),
+        "globals": non_empty(l.globals.iter().map(|g| format!("0x{g:x}ul")).collect()),
     });
     let ctx = tera::Context::from_value(value).map_err(|e| EmitError(e.to_string()))?;
     let mut t = tera::Tera::default();

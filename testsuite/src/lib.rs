@@ -402,7 +402,7 @@ pub mod reference {
     /// invalid_conversion_to_integer, call_stack_exhausted,
     /// indirect_call_type_mismatch, undefined_element, uninitialized_element.
     pub fn trap_kind(msg: &str) -> Option<&'static str> {
-        const NAMES: [&str; 9] = [
+        const NAMES: [&str; 10] = [
             "unreachable",
             "memory_out_of_bounds",
             "integer_divide_by_zero",
@@ -412,6 +412,7 @@ pub mod reference {
             "indirect_call_type_mismatch",
             "undefined_element",
             "uninitialized_element",
+            "table_out_of_bounds",
         ];
         let lower = msg.to_ascii_lowercase();
         // Our own "kind: message" form.
@@ -625,6 +626,18 @@ pub mod reference {
                     other => Err(format!("unsupported result {other:?}")),
                 })
                 .collect()
+        }
+
+        /// The raw bits of the exported global `name` (i32 and f32 zero-extended).
+        pub fn global(&self, name: &str) -> Option<u64> {
+            let g = self.instance.get_global(&self.store, name)?;
+            match g.get(&self.store) {
+                Val::I32(x) => Some(x as u32 as u64),
+                Val::I64(x) => Some(x as u64),
+                Val::F32(x) => Some(x.to_bits() as u64),
+                Val::F64(x) => Some(x.to_bits()),
+                _ => None,
+            }
         }
 
         /// Everything the instance wrote to stdout so far.

@@ -187,7 +187,7 @@ impl<'a> FunctionWriter<'a> {
         t.line(Level(0), format!("/* {header} */"));
         t.line(Level(0), format!("static void {}(vm_t *vm) {{", self.c_name));
         t.line(l1, format!("const uint frame = {}u;", self.frame_size()));
-        for ty in [Ty::I32, Ty::I64, Ty::F32, Ty::F64] {
+        for ty in Ty::ALL {
             let mut names: Vec<String> =
                 (0..self.locals.len()).filter(|&i| self.locals[i] == ty).map(|i| format!("loc{i}")).collect();
             names.extend(self.vars.iter().filter(|(t, _)| *t == ty).map(|(t, d)| var(*t, *d)));
@@ -585,24 +585,125 @@ impl<'a> FunctionWriter<'a> {
                     self.call(&format!("{id}u"), &params, &results)?;
                 }
                 Callee::Host(call) => self.host_call(call)?,
+                Callee::Spectest(params) => {
+                    for _ in params {
+                        self.pop()?;
+                    }
+                }
             },
             Instr::CallIndirect(c) => {
-                if Some(c.table) != self.m.table_id() {
-                    return self.unsupported("call_indirect through a table other than table 0");
-                }
+                let table = self.m.instance().table(c.table);
                 let (params, results) = self.m.signature(c.ty).or_else(|f| self.unsupported(f))?;
                 let sig = self.m.sig_id(c.ty).or_else(|f| self.unsupported(f))?;
                 let (_, index) = self.pop()?;
                 self.uses_callee = true;
-                self.line(format!("if ({index} >= VV_TABLE_SIZE) VV_TRAP(VV_TRAP_TABLE_BOUNDS);"));
-                self.line(format!("callee = vv_table[{index}];"));
-                self.line("if (callee == VV_NO_FUNC) VV_TRAP(VV_TRAP_NULL_ELEMENT);");
+                self.line(format!("if ({index} >= {}) VV_TRAP(VV_TRAP_TABLE_BOUNDS);", table.size()));
+                self.line(format!("callee = {};", table.get(&index)));
+                self.line("if (callee == VV_REF_NULL) VV_TRAP(VV_TRAP_NULL_ELEMENT);");
                 self.line(format!("if (vv_func_sig[callee] != {sig}u) VV_TRAP(VV_TRAP_SIGNATURE);"));
                 self.call("callee", &params, &results)?;
+            }
+            Instr::RefNull(r) => {
+                let ty = Ty::from_ref(r.ty).or_else(|f| self.unsupported(f))?;
+                let dst = self.push(ty);
+                self.line(format!("{dst} = VV_REF_NULL;"));
+            }
+            Instr::RefIsNull(_) => {
+                let (_, v) = self.pop()?;
+                let dst = self.push(Ty::I32);
+                self.line(format!("{dst} = (uint)({v} == VV_REF_NULL);"));
+            }
+            Instr::RefFunc(r) => {
+                let Some(id) = self.m.dispatch_id(r.func) else {
+                    return self.unsupported("a reference to an imported function");
+                };
+                let dst = self.push(Ty::FuncRef);
+                self.line(format!("{dst} = {id}u;"));
+            }
+            Instr::TableGet(t) => {
+                let table = self.m.instance().table(t.table);
+                let (_, i) = self.pop()?;
+                self.line(format!("if ({i} >= {}) VV_TRAP(VV_TRAP_TABLE_OOB);", table.size()));
+                let dst = self.push(table.elem);
+                self.line(format!("{dst} = {};", table.get(&i)));
+            }
+            Instr::TableSet(t) => {
+                let (size_row, base, _) = self.table_rows(t.table)?;
+                let (_, v) = self.pop()?;
+                let (_, i) = self.pop()?;
+                self.line(format!("if ({i} >= (uint)VV_GLOBAL({size_row}u)) VV_TRAP(VV_TRAP_TABLE_OOB);"));
+                self.line(format!("VV_GLOBAL({base}u + {i}) = (ulong){v};"));
+            }
+            Instr::TableSize(t) => {
+                let size = self.m.instance().table(t.table).size();
+                let dst = self.push(Ty::I32);
+                self.line(format!("{dst} = {size};"));
+            }
+            Instr::TableGrow(t) => {
+                let (size_row, base, capacity) = self.table_rows(t.table)?;
+                let (_, n) = self.pop()?;
+                let (_, v) = self.pop()?;
+                let dst = self.push(Ty::I32);
+                self.line(format!("{dst} = vv_table_grow(vm, {size_row}u, {base}u, {capacity}u, {v}, {n});"));
+            }
+            Instr::TableFill(t) => {
+                let (size_row, base, _) = self.table_rows(t.table)?;
+                let (_, n) = self.pop()?;
+                let (_, v) = self.pop()?;
+                let (_, d) = self.pop()?;
+                self.line(format!("VV_TRAP_IF(vv_table_fill(vm, {size_row}u, {base}u, {d}, {v}, {n}));"));
+            }
+            Instr::TableCopy(t) => {
+                let (dsize, dbase, _) = self.table_rows(t.dst)?;
+                let src = self.m.instance().table(t.src);
+                let (_, n) = self.pop()?;
+                let (_, s) = self.pop()?;
+                let (_, d) = self.pop()?;
+                let call = match src.rows() {
+                    Some((ssize, sbase, _)) => format!("vv_table_copy(vm, {dsize}u, {dbase}u, {ssize}u, {sbase}u, {d}, {s}, {n})"),
+                    None => format!("vv_table_init(vm, {dsize}u, {dbase}u, vv_table{}, {}, {d}, {s}, {n})", src.index, src.size()),
+                };
+                self.line(format!("VV_TRAP_IF({call});"));
+            }
+            Instr::TableInit(t) => {
+                let (size_row, base, _) = self.table_rows(t.table)?;
+                let (seg, _) = self.m.instance().elem(t.elem);
+                let (array, len) = segment_source(seg, "vv_elem", "uint");
+                let (_, n) = self.pop()?;
+                let (_, s) = self.pop()?;
+                let (_, d) = self.pop()?;
+                self.line(format!("VV_TRAP_IF(vv_table_init(vm, {size_row}u, {base}u, {array}, {len}, {d}, {s}, {n}));"));
+            }
+            Instr::ElemDrop(e) => {
+                let (seg, _) = self.m.instance().elem(e.elem);
+                if let Some(row) = seg.len_row {
+                    self.line(format!("VV_GLOBAL({row}u) = 0ul;"));
+                }
+            }
+            Instr::MemoryInit(mi) => {
+                let seg = self.m.instance().data(mi.data);
+                let (array, len) = segment_source(seg, "vv_data", "uchar");
+                let (_, n) = self.pop()?;
+                let (_, s) = self.pop()?;
+                let (_, d) = self.pop()?;
+                self.line(format!("VV_TRAP_IF(vv_memory_init(vm, {d}, {array}, {len}, {s}, {n}));"));
+            }
+            Instr::DataDrop(dd) => {
+                if let Some(row) = self.m.instance().data(dd.data).len_row {
+                    self.line(format!("VV_GLOBAL({row}u) = 0ul;"));
+                }
             }
             other => return self.unsupported(instr_name(other)),
         }
         Ok(())
+    }
+
+    /// Rows of a table an instruction writes (every such table lives in rows).
+    fn table_rows(&self, t: walrus::TableId) -> Result<(u32, u32, u32)> {
+        match self.m.instance().table(t).rows() {
+            Some(r) => Ok(r),
+            None => Err(LowerError { feature: "internal: a written table without rows".into(), offset: self.offset }),
+        }
     }
 
     fn apply(&mut self, op: ops::Op) -> Result<()> {
@@ -739,6 +840,15 @@ impl<'a> FunctionWriter<'a> {
             }
         }
         Ok(())
+    }
+}
+
+/// The constant array and current length of a segment `memory.init` / `table.init` reads. Only
+/// passive segments have an array; the others are dropped from instantiation on (length 0).
+fn segment_source(seg: &super::instance::Segment, prefix: &str, c_type: &str) -> (String, String) {
+    match (seg.passive, seg.len_row) {
+        (true, Some(row)) => (format!("{prefix}{}", seg.index), format!("(uint)VV_GLOBAL({row}u)")),
+        _ => (format!("(__constant const {c_type} *)0"), "0u".into()),
     }
 }
 

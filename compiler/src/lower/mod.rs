@@ -3,19 +3,21 @@
 
 mod entry;
 mod func;
+mod instance;
 mod liveness;
 mod module;
 mod ops;
+mod spectest;
 mod text;
 mod types;
 
 use crate::error::{CompileError, Location};
 use module::ModuleCtx;
 use types::Ty;
-use vv_bundle::abi::{HostCall, PAGE_SIZE};
-use vv_bundle::{BuildOptions, Export, ImportUse, MemoryLayout};
-use walrus::ir::Value;
-use walrus::{ConstExpr, DataKind, ElementItems, ElementKind, ExportItem, ImportKind, Module};
+use instance::Storage;
+use vv_bundle::abi::{HostCall, Trap, PAGE_SIZE};
+use vv_bundle::{BuildOptions, Export, ExportKind, ImportUse, MemoryLayout};
+use walrus::{DataKind, ExportItem, ImportKind, Module};
 
 /// One generated function, ready for the kernel template.
 pub struct FunctionText {
@@ -24,11 +26,22 @@ pub struct FunctionText {
     pub text: String,
 }
 
+/// A constant array of the kernel: a table no instruction writes, or the contents of a
+/// segment `memory.init` / `table.init` read.
+pub struct ConstArray {
+    pub name: String,
+    /// `uchar` or `uint`.
+    pub c_type: &'static str,
+    pub values: Vec<u32>,
+}
+
 /// Everything the template and the bundle need.
 pub struct Lowered {
     pub functions: Vec<FunctionText>,
-    pub table: Vec<u32>,
+    pub arrays: Vec<ConstArray>,
     pub func_sigs: Vec<u32>,
+    /// Start bits of every row of the globals buffer (the module's globals, then tables and
+    /// segment lengths).
     pub globals: Vec<u64>,
     pub memory: MemoryLayout,
     pub exports: Vec<Export>,
@@ -41,16 +54,13 @@ pub struct Lowered {
     pub command_entry: Option<u32>,
 }
 
-/// Function id a table slot holds when it is empty.
-pub const NO_FUNC: u32 = u32::MAX;
-
 pub fn lower(m: &Module, path: &str, opts: &BuildOptions) -> Result<Lowered, CompileError> {
     let unsupported = |feature: String| CompileError::UnsupportedModule { path: path.to_string(), feature };
     let imports = check_imports(m, path)?;
     let ctx = ModuleCtx::new(m).map_err(unsupported)?;
 
-    let memory = memory_layout(m, path, opts)?;
-    let table = table_entries(m, &ctx, path)?;
+    let (memory, memory_trap) = memory_layout(m, &ctx, path, opts)?;
+    let init_trap = ctx.instance().trap.or(memory_trap);
 
     let mut functions = Vec::new();
     let mut func_sigs = Vec::new();
@@ -81,7 +91,7 @@ pub fn lower(m: &Module, path: &str, opts: &BuildOptions) -> Result<Lowered, Com
         functions.push(FunctionText { id, c_name, text: lowered.text });
     }
 
-    let exports = exports(m, &ctx);
+    let exports = exports(m, &ctx).map_err(unsupported)?;
     let command_entry = exports.iter().find(|e| e.name == "_start" && e.params.is_empty()).map(|e| e.invoke_index);
     let invoke_slots =
         exports.iter().map(|e| e.params.len().max(e.results.len())).max().unwrap_or(0).max(1) as u32;
@@ -90,14 +100,14 @@ pub fn lower(m: &Module, path: &str, opts: &BuildOptions) -> Result<Lowered, Com
     functions.push(FunctionText {
         id: entry_id,
         c_name: "vv_entry".into(),
-        text: entry::write_entry(entry_id, start, &exports, command_entry),
+        text: entry::write_entry(&ctx, entry_id, start, init_trap, &exports, command_entry),
     });
     func_sigs.push(module::NO_SIG);
 
     let stack_limit = invoke_slots + opts.stack_slots();
     Ok(Lowered {
         functions,
-        table,
+        arrays: const_arrays(m, &ctx),
         func_sigs,
         globals: ctx.global_inits(),
         memory,
@@ -120,17 +130,61 @@ fn check_imports(m: &Module, path: &str) -> Result<Vec<ImportUse>, CompileError>
             path: path.into(),
             feature: format!("imported {what} `{}.{}`", imp.module, imp.name),
         };
+        let unknown = || CompileError::UnknownImport { path: path.into(), module: imp.module.clone(), name: imp.name.clone() };
+        let spectest = imp.module == spectest::MODULE;
+        let mismatch = |found: String, expected: String| CompileError::ImportSignature {
+            path: path.into(),
+            module: imp.module.clone(),
+            name: imp.name.clone(),
+            found,
+            expected,
+        };
         let fid = match imp.kind {
             ImportKind::Function(f) => f,
-            ImportKind::Memory(_) => return Err(unsupported("memory")),
-            ImportKind::Table(_) => return Err(unsupported("table")),
+            ImportKind::Memory(id) if spectest && imp.name == "memory" => {
+                let mem = m.memories.get(id);
+                if mem.shared || mem.memory64 || !spectest::limits_match((mem.initial, mem.maximum), spectest::MEMORY) {
+                    let found = format!("memory {} {:?}", mem.initial, mem.maximum);
+                    return Err(mismatch(found, format!("memory {:?}", spectest::MEMORY)));
+                }
+                continue;
+            }
+            ImportKind::Table(id) if spectest && imp.name == "table" => {
+                let t = m.tables.get(id);
+                if t.element_ty != walrus::RefType::FUNCREF || !spectest::limits_match((t.initial, t.maximum), spectest::TABLE) {
+                    let found = format!("table {} {:?} {:?}", t.initial, t.maximum, t.element_ty);
+                    return Err(mismatch(found, format!("table {:?} funcref", spectest::TABLE)));
+                }
+                continue;
+            }
+            ImportKind::Global(id) if spectest => {
+                let g = m.globals.get(id);
+                let Some(value) = spectest::global(&imp.name) else { return Err(unknown()) };
+                let want = types::literal(value).map(|(t, _)| t).ok();
+                if g.mutable || Ty::from_walrus(g.ty).ok() != want {
+                    let found = format!("{}global {:?}", if g.mutable { "mutable " } else { "" }, g.ty);
+                    return Err(mismatch(found, format!("global {want:?}")));
+                }
+                continue;
+            }
+            ImportKind::Memory(_) if !spectest => return Err(unsupported("memory")),
+            ImportKind::Table(_) if !spectest => return Err(unsupported("table")),
             ImportKind::Global(_) => return Err(unsupported("global")),
             ImportKind::Tag(_) => return Err(unsupported("tag (exception handling)")),
-        };
-        let Some(call) = HostCall::lookup(&imp.module, &imp.name) else {
-            return Err(CompileError::UnknownImport { path: path.into(), module: imp.module.clone(), name: imp.name.clone() });
+            ImportKind::Memory(_) | ImportKind::Table(_) => return Err(unknown()),
         };
         let (params, results) = m.types.params_results(m.funcs.get(fid).ty());
+        if spectest {
+            let Some(want) = spectest::function(&imp.name) else { return Err(unknown()) };
+            let want: Vec<_> = want.iter().map(|t| t.walrus()).collect();
+            if params != want.as_slice() || !results.is_empty() {
+                return Err(mismatch(format!("{params:?} -> {results:?}"), format!("{want:?} -> []")));
+            }
+            continue;
+        }
+        let Some(call) = HostCall::lookup(&imp.module, &imp.name) else {
+            return Err(unknown());
+        };
         let (want_params, returns) = call.signature();
         let want_params: Vec<walrus::ValType> = want_params
             .iter()
@@ -154,120 +208,103 @@ fn check_imports(m: &Module, path: &str) -> Result<Vec<ImportUse>, CompileError>
     Ok(used)
 }
 
-fn const_i32(e: &ConstExpr) -> Option<u32> {
-    match e {
-        ConstExpr::Value(Value::I32(v)) => Some(*v as u32),
-        _ => None,
-    }
-}
-
-fn memory_layout(m: &Module, path: &str, opts: &BuildOptions) -> Result<MemoryLayout, CompileError> {
-    let unsupported = |feature: &str| CompileError::UnsupportedModule { path: path.into(), feature: feature.into() };
+/// The memory every VM starts with, and the trap instantiation ends in when an active data
+/// segment does not fit (segments before it are applied, as the spec orders).
+fn memory_layout(m: &Module, ctx: &ModuleCtx, path: &str, opts: &BuildOptions) -> Result<(MemoryLayout, Option<Trap>), CompileError> {
+    let unsupported = |feature: String| CompileError::UnsupportedModule { path: path.into(), feature };
     let limits = |message: String| CompileError::Limits { path: path.into(), message };
     let mut mems = m.memories.iter();
     let Some(mem) = mems.next() else {
-        return Ok(MemoryLayout { present: false, initial_pages: 0, max_pages: 0, image: vec![] });
+        return Ok((MemoryLayout { present: false, initial_pages: 0, max_pages: 0, image: vec![] }, None));
     };
     if mems.next().is_some() {
-        return Err(unsupported("multiple memories"));
+        return Err(unsupported("multiple memories".into()));
     }
     if mem.shared {
-        return Err(unsupported("threads (shared memory)"));
+        return Err(unsupported("threads (shared memory)".into()));
     }
     if mem.memory64 {
-        return Err(unsupported("memory64"));
+        return Err(unsupported("memory64".into()));
     }
+    let (initial, maximum) = match mem.import {
+        Some(_) => (spectest::MEMORY.0, Some(spectest::MEMORY.1)),
+        None => (mem.initial, mem.maximum),
+    };
     let heap_pages = opts.heap_pages() as u64;
-    if mem.initial > heap_pages {
+    if initial > heap_pages {
         return Err(limits(format!(
-            "the module's memory starts at {} pages ({} KiB) but --heap-size allows {} pages; raise --heap-size",
-            mem.initial,
-            mem.initial * 64,
-            heap_pages
+            "the module's memory starts at {initial} pages ({} KiB) but --heap-size allows {heap_pages} pages; raise --heap-size",
+            initial * 64,
         )));
     }
-    let max_pages = mem.maximum.unwrap_or(heap_pages).min(heap_pages);
-    let initial_bytes = mem.initial * PAGE_SIZE;
+    let max_pages = maximum.unwrap_or(heap_pages).min(heap_pages);
+    let initial_bytes = initial * PAGE_SIZE;
     let mut image = Vec::new();
+    let mut trap = None;
     for d in m.data.iter() {
         let DataKind::Active { offset, .. } = &d.kind else { continue };
-        let Some(at) = const_i32(offset) else {
-            return Err(unsupported("data segment whose offset is not an i32 constant"));
-        };
+        let at = ctx.eval(offset).map_err(unsupported)? as u32;
         let end = at as u64 + d.value.len() as u64;
         if end > initial_bytes {
-            return Err(limits(format!("data segment at 0x{at:x} ({} bytes) is outside the initial memory", d.value.len())));
+            trap = Some(Trap::MemoryOutOfBounds);
+            break;
         }
         if image.len() < end as usize {
             image.resize(end as usize, 0);
         }
         image[at as usize..end as usize].copy_from_slice(&d.value);
     }
-    Ok(MemoryLayout { present: true, initial_pages: mem.initial as u32, max_pages: max_pages as u32, image })
+    Ok((MemoryLayout { present: true, initial_pages: initial as u32, max_pages: max_pages as u32, image }, trap))
 }
 
-fn table_entries(m: &Module, ctx: &ModuleCtx, path: &str) -> Result<Vec<u32>, CompileError> {
-    let unsupported = |feature: String| CompileError::UnsupportedModule { path: path.into(), feature };
-    let mut tables = m.tables.iter();
-    let Some(table) = tables.next() else { return Ok(vec![]) };
-    if tables.next().is_some() {
-        return Err(unsupported("multiple tables".into()));
-    }
-    if table.element_ty != walrus::RefType::FUNCREF {
-        return Err(unsupported("tables of externref".into()));
-    }
-    if table.initial > 1 << 16 {
-        return Err(unsupported(format!("a table of {} entries (at most 65536)", table.initial)));
-    }
-    let mut entries = vec![NO_FUNC; table.initial as usize];
-    for e in m.elements.iter() {
-        let ElementKind::Active { offset, .. } = &e.kind else { continue };
-        let Some(at) = const_i32(offset) else {
-            return Err(unsupported("element segment whose offset is not an i32 constant".into()));
-        };
-        let items: Vec<Option<walrus::FunctionId>> = match &e.items {
-            ElementItems::Functions(fs) => fs.iter().map(|f| Some(*f)).collect(),
-            ElementItems::Expressions(_, exprs) => exprs
-                .iter()
-                .map(|x| match x {
-                    ConstExpr::RefFunc(f) => Ok(Some(*f)),
-                    ConstExpr::RefNull(_) => Ok(None),
-                    _ => Err(unsupported("element expression other than ref.func/ref.null".into())),
-                })
-                .collect::<Result<_, _>>()?,
-        };
-        for (i, item) in items.into_iter().enumerate() {
-            let slot = at as usize + i;
-            if slot >= entries.len() {
-                return Err(CompileError::Limits { path: path.into(), message: format!("element segment at {at} is outside the table") });
-            }
-            entries[slot] = match item {
-                None => NO_FUNC,
-                Some(f) => ctx
-                    .dispatch_id(f)
-                    .ok_or_else(|| unsupported("an imported function in the table".into()))?,
-            };
+/// The kernel's constant arrays: unwritten tables, and segments `memory.init` / `table.init` read.
+fn const_arrays(m: &Module, ctx: &ModuleCtx) -> Vec<ConstArray> {
+    let inst = ctx.instance();
+    let mut out = Vec::new();
+    for t in &inst.tables {
+        if t.storage == Storage::Constant {
+            out.push(ConstArray { name: format!("vv_table{}", t.index), c_type: "uint", values: t.image.clone() });
         }
     }
-    Ok(entries)
+    for (seg, items) in &inst.elems {
+        if seg.len_row.is_some() && seg.passive {
+            out.push(ConstArray { name: format!("vv_elem{}", seg.index), c_type: "uint", values: items.clone() });
+        }
+    }
+    for (seg, d) in inst.datas.iter().zip(m.data.iter()) {
+        if seg.len_row.is_some() && seg.passive {
+            out.push(ConstArray { name: format!("vv_data{}", seg.index), c_type: "uchar", values: d.value.iter().map(|&b| b as u32).collect() });
+        }
+    }
+    out
 }
 
-fn exports(m: &Module, ctx: &ModuleCtx) -> Vec<Export> {
+/// Exported functions and globals, each with its invoke index.
+fn exports(m: &Module, ctx: &ModuleCtx) -> Result<Vec<Export>, String> {
     let mut out = Vec::new();
     for e in m.exports.iter() {
-        let ExportItem::Function(f) = e.item else { continue };
-        let Some(function) = ctx.dispatch_id(f) else { continue };
-        let Ok((params, results)) = ctx.func_signature(f) else { continue };
+        let (kind, function, params, results) = match e.item {
+            ExportItem::Function(f) => {
+                let Some(function) = ctx.dispatch_id(f) else { continue };
+                let (params, results) = ctx.func_signature(f)?;
+                (ExportKind::Function, function, params, results)
+            }
+            ExportItem::Global(g) => {
+                let info = ctx.global(g)?;
+                (ExportKind::Global, info.index, vec![], vec![info.ty])
+            }
+            _ => continue,
+        };
         out.push(Export {
             name: e.name.clone(),
-            kind: vv_bundle::ExportKind::Function,
+            kind,
             function,
             params: params.iter().map(|t| t.bundle()).collect(),
             results: results.iter().map(|t| t.bundle()).collect(),
             invoke_index: out.len() as u32,
         });
     }
-    out
+    Ok(out)
 }
 
 fn signature_text(params: &[Ty], results: &[Ty]) -> String {

@@ -1,10 +1,12 @@
 //! Module-wide facts the function writer asks about: function ids and names, what a call goes to
 //! (a function here or a host call), canonical signatures, globals, the table.
 
-use super::types::{literal, Ty};
+use super::instance::Instance;
+use super::spectest;
+use super::types::{literal_bits, Ty};
 use std::collections::HashMap;
-use vv_bundle::abi::HostCall;
-use walrus::{ConstExpr, FunctionId, FunctionKind, GlobalId, GlobalKind, Module, TableId, TypeId};
+use vv_bundle::abi::{HostCall, REF_NULL};
+use walrus::{ConstExpr, FunctionId, FunctionKind, GlobalId, GlobalKind, Module, TypeId};
 
 /// Signature id no function has (a `call_indirect` type that nothing in the table can match).
 pub const NO_SIG: u32 = 0xffff_fffe;
@@ -16,6 +18,8 @@ pub enum Callee {
     Local(u32),
     /// A WASI import.
     Host(HostCall),
+    /// A `spectest` print function: nothing happens on the device.
+    Spectest(&'static [Ty]),
 }
 
 pub struct GlobalInfo {
@@ -36,7 +40,7 @@ pub struct ModuleCtx<'m> {
     pub locals: Vec<FunctionId>,
     sigs: HashMap<(Vec<Ty>, Vec<Ty>), u32>,
     globals: HashMap<GlobalId, GlobalInfo>,
-    table: Option<TableId>,
+    instance: Option<Instance>,
 }
 
 impl<'m> ModuleCtx<'m> {
@@ -60,32 +64,57 @@ impl<'m> ModuleCtx<'m> {
                 }
                 FunctionKind::Import(imp) => {
                     let import = module.imports.get(imp.import);
-                    let call = HostCall::lookup(&import.module, &import.name)
-                        .ok_or_else(|| format!("import {}.{}", import.module, import.name))?;
-                    callees.insert(f.id(), Callee::Host(call));
+                    let callee = match HostCall::lookup(&import.module, &import.name) {
+                        Some(call) => Callee::Host(call),
+                        None if import.module == spectest::MODULE => spectest::function(&import.name)
+                            .map(Callee::Spectest)
+                            .ok_or_else(|| format!("import {}.{}", import.module, import.name))?,
+                        None => return Err(format!("import {}.{}", import.module, import.name)),
+                    };
+                    callees.insert(f.id(), callee);
                 }
                 FunctionKind::Uninitialized(_) => return Err("uninitialized function".into()),
             }
         }
         names.push("<entry>".to_string());
 
-        let mut ctx = ModuleCtx { module, callees, names, locals, sigs: HashMap::new(), globals: HashMap::new(), table: None };
+        let mut ctx = ModuleCtx { module, callees, names, locals, sigs: HashMap::new(), globals: HashMap::new(), instance: None };
         for f in module.funcs.iter() {
             ctx.intern_sig(f.ty())?;
         }
         for (index, g) in module.globals.iter().enumerate() {
             let ty = Ty::from_walrus(g.ty)?;
-            let value = match &g.kind {
-                GlobalKind::Local(ConstExpr::Value(v)) => *v,
-                GlobalKind::Local(_) => return Err(format!("global {index}: initializer other than a constant")),
-                GlobalKind::Import(_) => return Err(format!("imported global {index}")),
+            let init = match &g.kind {
+                GlobalKind::Local(e) => ctx.eval(e)?,
+                GlobalKind::Import(imp) => {
+                    let import = module.imports.get(*imp);
+                    let value = (import.module == spectest::MODULE).then(|| spectest::global(&import.name)).flatten();
+                    let value = value.ok_or_else(|| format!("imported global {}.{}", import.module, import.name))?;
+                    super::types::bits(value).ok_or("SIMD (v128 global)")?
+                }
             };
-            let init = super::types::bits(value).ok_or("SIMD (v128 global)")?;
-            let constant = if g.mutable { None } else { Some(literal(value)?.1) };
+            let constant = (!g.mutable).then(|| literal_bits(ty, init));
             ctx.globals.insert(g.id(), GlobalInfo { index: index as u32, ty, constant, init });
         }
-        ctx.table = module.tables.iter().next().map(|t| t.id());
+        let first_row = module.globals.iter().count() as u32;
+        let instance = Instance::build(module, first_row, &|e| ctx.eval(e), &|f| {
+            ctx.dispatch_id(f).ok_or_else(|| "a reference to an imported function".to_string())
+        })?;
+        ctx.instance = Some(instance);
         Ok(ctx)
+    }
+
+    /// Slot bits of a constant expression.
+    pub fn eval(&self, e: &ConstExpr) -> Result<u64, String> {
+        match e {
+            ConstExpr::Value(v) => super::types::bits(*v).ok_or_else(|| "SIMD (v128 constant)".to_string()),
+            ConstExpr::Global(g) => self.globals.get(g).map(|g| g.init).ok_or_else(|| "a constant expression reading a later global".into()),
+            ConstExpr::RefNull(_) => Ok(REF_NULL),
+            ConstExpr::RefFunc(f) => {
+                self.dispatch_id(*f).map(u64::from).ok_or_else(|| "a reference to an imported function".into())
+            }
+            ConstExpr::Extended(_) => Err("extended constant expressions".into()),
+        }
     }
 
     fn intern_sig(&mut self, ty: TypeId) -> Result<u32, String> {
@@ -135,17 +164,25 @@ impl<'m> ModuleCtx<'m> {
         Ok(self.sigs.get(&key).copied().unwrap_or(NO_SIG))
     }
 
+    pub fn global_by_index(&self, index: u32) -> &GlobalInfo {
+        self.globals.values().find(|g| g.index == index).expect("an exported global exists")
+    }
+
     pub fn global(&self, g: GlobalId) -> Result<&GlobalInfo, &'static str> {
         self.globals.get(&g).ok_or("unknown global")
     }
 
+    /// Start bits of every row of the globals buffer: the module's globals, then the instance's
+    /// tables and segment lengths.
     pub fn global_inits(&self) -> Vec<u64> {
         let mut v: Vec<&GlobalInfo> = self.globals.values().collect();
         v.sort_by_key(|g| g.index);
-        v.into_iter().map(|g| g.init).collect()
+        let mut rows: Vec<u64> = v.into_iter().map(|g| g.init).collect();
+        rows.extend(&self.instance().rows);
+        rows
     }
 
-    pub fn table_id(&self) -> Option<TableId> {
-        self.table
+    pub fn instance(&self) -> &Instance {
+        self.instance.as_ref().expect("built in ModuleCtx::new")
     }
 }

@@ -10,10 +10,26 @@ pub enum Ty {
     I64,
     F32,
     F64,
+    /// A function reference: a function id, or `VV_REF_NULL`.
+    FuncRef,
+    /// A host reference: the host's 32-bit value, or `VV_REF_NULL`.
+    ExternRef,
 }
 
-
 impl Ty {
+    pub const ALL: [Ty; 6] = [Ty::I32, Ty::I64, Ty::F32, Ty::F64, Ty::FuncRef, Ty::ExternRef];
+
+    /// Maps a reference type; `Err` names the unsupported feature.
+    pub fn from_ref(r: walrus::RefType) -> Result<Ty, &'static str> {
+        if r == walrus::RefType::FUNCREF {
+            Ok(Ty::FuncRef)
+        } else if r == walrus::RefType::EXTERNREF {
+            Ok(Ty::ExternRef)
+        } else {
+            Err("typed function references / GC reference types")
+        }
+    }
+
     /// Maps a walrus type; `Err` names the unsupported feature.
     pub fn from_walrus(t: walrus::ValType) -> Result<Ty, &'static str> {
         match t {
@@ -22,7 +38,18 @@ impl Ty {
             walrus::ValType::F32 => Ok(Ty::F32),
             walrus::ValType::F64 => Ok(Ty::F64),
             walrus::ValType::V128 => Err("SIMD (v128 values)"),
-            walrus::ValType::Ref(_) => Err("reference types (funcref/externref values)"),
+            walrus::ValType::Ref(r) => Ty::from_ref(r),
+        }
+    }
+
+    pub fn walrus(self) -> walrus::ValType {
+        match self {
+            Ty::I32 => walrus::ValType::I32,
+            Ty::I64 => walrus::ValType::I64,
+            Ty::F32 => walrus::ValType::F32,
+            Ty::F64 => walrus::ValType::F64,
+            Ty::FuncRef => walrus::ValType::Ref(walrus::RefType::FUNCREF),
+            Ty::ExternRef => walrus::ValType::Ref(walrus::RefType::EXTERNREF),
         }
     }
 
@@ -32,6 +59,8 @@ impl Ty {
             Ty::I64 => ValType::I64,
             Ty::F32 => ValType::F32,
             Ty::F64 => ValType::F64,
+            Ty::FuncRef => ValType::FuncRef,
+            Ty::ExternRef => ValType::ExternRef,
         }
     }
 
@@ -41,6 +70,7 @@ impl Ty {
             Ty::I64 => "ulong",
             Ty::F32 => "float",
             Ty::F64 => "double",
+            Ty::FuncRef | Ty::ExternRef => "uint",
         }
     }
 
@@ -51,6 +81,8 @@ impl Ty {
             Ty::I64 => "i64",
             Ty::F32 => "f32",
             Ty::F64 => "f64",
+            Ty::FuncRef => "fr",
+            Ty::ExternRef => "xr",
         }
     }
 
@@ -61,13 +93,14 @@ impl Ty {
             Ty::I64 => "0ul",
             Ty::F32 => "0.0f",
             Ty::F64 => "0.0",
+            Ty::FuncRef | Ty::ExternRef => "VV_REF_NULL",
         }
     }
 
     /// Converts a value of this type to the raw bits stored in a 64-bit slot.
     pub fn to_slot(self, v: &str) -> String {
         match self {
-            Ty::I32 => format!("(ulong){v}"),
+            Ty::I32 | Ty::FuncRef | Ty::ExternRef => format!("(ulong){v}"),
             Ty::I64 => v.to_string(),
             Ty::F32 => format!("(ulong)as_uint({v})"),
             Ty::F64 => format!("as_ulong({v})"),
@@ -77,7 +110,7 @@ impl Ty {
     /// Reads a value of this type back from a 64-bit slot expression.
     pub fn from_slot(self, s: &str) -> String {
         match self {
-            Ty::I32 => format!("(uint){s}"),
+            Ty::I32 | Ty::FuncRef | Ty::ExternRef => format!("(uint){s}"),
             Ty::I64 => s.to_string(),
             Ty::F32 => format!("as_float((uint){s})"),
             Ty::F64 => format!("as_double({s})"),
@@ -95,6 +128,16 @@ pub fn literal(v: walrus::ir::Value) -> Result<(Ty, String), &'static str> {
         Value::F64(x) => (Ty::F64, f64_literal(x)),
         Value::V128(_) => return Err("SIMD (v128 constants)"),
     })
+}
+
+/// A value of type `ty` given as slot bits, as an exact OpenCL C literal.
+pub fn literal_bits(ty: Ty, bits: u64) -> String {
+    match ty {
+        Ty::I32 | Ty::FuncRef | Ty::ExternRef => format!("{}u", bits as u32),
+        Ty::I64 => format!("{bits}ul"),
+        Ty::F32 => f32_literal(f32::from_bits(bits as u32)),
+        Ty::F64 => f64_literal(f64::from_bits(bits)),
+    }
 }
 
 fn f32_literal(x: f32) -> String {
