@@ -14,10 +14,10 @@ use vv_loader::{Call, CallOutcome, DeviceChoice, Invoke, LoadOptions, Loader, Ru
 /// A module that grows its memory gets room to grow to its maximum, up to this many pages
 /// (memory_grow.wast grows a memory to 803 pages) ...
 pub const GROW_CAP_PAGES: u64 = 1024;
-/// ... and within `ExecOptions::memory_budget` bytes of linear memory over all VMs of one
-/// launch (the loader allocates and zero-fills every VM's whole heap). The default fits
-/// call.wast, which grows memory to 307 pages in each of its 71 VMs.
-pub const DEFAULT_MEMORY_BUDGET: u64 = 2 << 30;
+/// ... and within `ExecOptions::memory_budget` bytes of linear memory over the VMs that may grow
+/// (the loader allocates and zero-fills every VM's whole heap, so VMs that never grow run in a
+/// launch of their own with just the initial memory).
+pub const DEFAULT_MEMORY_BUDGET: u64 = 1 << 30;
 
 /// How units run.
 #[derive(Debug, Clone)]
@@ -57,19 +57,20 @@ pub fn run_unit(name: &str, unit: &Unit, opts: &ExecOptions) -> Vec<Check> {
     }
 }
 
-/// Small build options for a module run as `vms` VMs: the heap it needs, default stack and fuel.
-pub fn build_options(facts: Option<&ModuleFacts>, vms: usize, memory_budget: u64) -> BuildOptions {
-    BuildOptions { heap_size: heap_pages(facts, vms, memory_budget) * PAGE_SIZE, ..BuildOptions::default() }
+/// Small build options: the heap `heap_pages` gives, default stack and fuel.
+pub fn build_options(facts: Option<&ModuleFacts>, growing_vms: usize, memory_budget: u64) -> BuildOptions {
+    BuildOptions { heap_size: heap_pages(facts, growing_vms, memory_budget) * PAGE_SIZE, ..BuildOptions::default() }
 }
 
-/// Pages of heap a module needs: its initial memory, or, when it executes `memory.grow`, room to
-/// grow to its maximum (capped by `GROW_CAP_PAGES` and by `memory_budget` bytes over `vms` VMs);
-/// at least one, at most the 4 GiB of a 32-bit memory.
-pub fn heap_pages(facts: Option<&ModuleFacts>, vms: usize, memory_budget: u64) -> u64 {
+/// Pages of heap for a launch of a module in which `growing_vms` VMs may execute `memory.grow`:
+/// its initial memory, or with growing VMs room to grow to its maximum (capped by
+/// `GROW_CAP_PAGES` and by `memory_budget` bytes over those VMs); at least one, at most the
+/// 4 GiB of a 32-bit memory.
+pub fn heap_pages(facts: Option<&ModuleFacts>, growing_vms: usize, memory_budget: u64) -> u64 {
     let Some(facts) = facts else { return 1 };
     let Some((initial, max)) = facts.memory else { return 1 };
-    let budget = memory_budget / PAGE_SIZE / vms.max(1) as u64;
-    let grown = if facts.grows_memory { max.unwrap_or(u64::MAX).min(GROW_CAP_PAGES).min(budget) } else { 0 };
+    let budget = memory_budget / PAGE_SIZE / growing_vms.max(1) as u64;
+    let grown = if facts.grows_memory && growing_vms > 0 { max.unwrap_or(u64::MAX).min(GROW_CAP_PAGES).min(budget) } else { 0 };
     initial.max(grown).clamp(1, MAX_PAGES)
 }
 
@@ -191,9 +192,14 @@ fn all_checks(instance: &Instance, module: Outcome, assertion: impl Fn() -> Outc
     checks
 }
 
-fn dependent(module: &Outcome) -> Outcome {
+/// The outcome of an assertion whose module failed: the same category, and the first line of
+/// the module's failure (the module's own check carries the whole message).
+fn dependent(instance: &Instance, module: &Outcome) -> Outcome {
     match module {
-        Outcome::Fail { category, detail } => Outcome::fail(category.clone(), format!("the module failed: {detail}")),
+        Outcome::Fail { category, detail } => Outcome::fail(
+            category.clone(),
+            format!("the module at line {} failed: {}", instance.line, detail.lines().next().unwrap_or("")),
+        ),
         other => other.clone(),
     }
 }
@@ -206,52 +212,72 @@ fn run_instance(name: &str, instance: &Instance, opts: &ExecOptions) -> Vec<Chec
         Ok(w) => w,
         Err(e) => {
             let failed = Outcome::fail("module did not encode", e.clone());
-            return all_checks(instance, failed.clone(), || dependent(&failed));
+            return all_checks(instance, failed.clone(), || dependent(instance, &failed));
         }
     };
-    let vms = 1 + instance.actions.iter().filter(|a| a.expect.is_some()).count();
-    let bundle = match vv_compiler::compile(name, wasm, &build_options(instance.facts.as_ref(), vms, opts.memory_budget)) {
+    let facts = instance.facts.as_ref();
+    let compile = |growing_vms: usize| vv_compiler::compile(name, wasm, &build_options(facts, growing_vms, opts.memory_budget));
+    let bundle = match compile(0) {
         Ok(b) => b,
         Err(e) => {
             let failed = Outcome::fail(error_category(&e), e.to_string());
-            return all_checks(instance, failed.clone(), || dependent(&failed));
+            return all_checks(instance, failed.clone(), || dependent(instance, &failed));
         }
     };
-    let mutates = |export: &str| instance.facts.as_ref().is_none_or(|f| f.mutates(export));
-    // VM 0 only instantiates; then one VM per assertion that needs the device.
-    let mut sequences: Vec<Vec<Call>> = vec![Vec::new()];
+    let mutates = |export: &str| facts.is_none_or(|f| f.mutates(export));
+    // VM 0 only instantiates; then one VM per assertion the bundle can run, as action indices.
+    let mut vms: Vec<Vec<usize>> = vec![Vec::new()];
+    // Per assertion: its VM, or the outcome decided without one.
     let mut planned: Vec<(usize, Result<usize, Outcome>)> = Vec::new();
     for (k, action) in instance.actions.iter().enumerate() {
         let Some(expect) = &action.expect else { continue };
         let verdict = match expect {
             Expect::Trap { trap: None, message } => Err(unknown_trap(message)),
             _ => call_for(&bundle, action).map(|_| {
-                let calls: Vec<Call> =
-                    replay_sequence(&instance.actions, k, mutates).into_iter().filter_map(|i| call_for(&bundle, &instance.actions[i]).ok()).collect();
-                sequences.push(calls);
-                sequences.len() - 1
+                let sequence = replay_sequence(&instance.actions, k, mutates);
+                vms.push(sequence.into_iter().filter(|&i| call_for(&bundle, &instance.actions[i]).is_ok()).collect());
+                vms.len() - 1
             }),
         };
         planned.push((k, verdict));
     }
-    let outcomes = match launch(bundle, sequences.clone(), opts) {
-        Ok(o) => o,
-        Err(failed) => return all_checks(instance, failed.clone(), || dependent(&failed)),
-    };
-    let module = match outcomes[0].calls.first() {
-        Some(CallOutcome::Returned(_)) => Outcome::Pass,
-        Some(CallOutcome::Trapped { trap, function }) => {
-            Outcome::fail("instantiation trapped", format!("{} in {function}", trap.name()))
+    // VMs that may grow memory run in a launch of their own with room to grow.
+    let grows = |vm: &Vec<usize>| vm.iter().any(|&i| facts.is_some_and(|f| f.grows(&instance.actions[i].export)));
+    let (growing, plain): (Vec<usize>, Vec<usize>) = (0..vms.len()).partition(|&v| grows(&vms[v]));
+    let mut outcomes: Vec<Result<VmOutcome, Outcome>> = vec![Err(Outcome::fail("not run", "")); vms.len()];
+    let mut launch_group = |bundle: Bundle, group: &[usize]| {
+        let sequences =
+            group.iter().map(|&v| vms[v].iter().filter_map(|&i| call_for(&bundle, &instance.actions[i]).ok()).collect()).collect();
+        match launch(bundle, sequences, opts) {
+            Ok(got) => group.iter().zip(got).for_each(|(&v, o)| outcomes[v] = Ok(o)),
+            Err(failed) => group.iter().for_each(|&v| outcomes[v] = Err(failed.clone())),
         }
-        Some(CallOutcome::Exited(code)) => Outcome::fail("instantiation exited", format!("exit code {code}")),
-        None => unfinished(&outcomes[0]),
+    };
+    launch_group(bundle, &plain);
+    if !growing.is_empty() {
+        match compile(growing.len()) {
+            Ok(grow_bundle) => launch_group(grow_bundle, &growing),
+            Err(e) => growing.iter().for_each(|&v| outcomes[v] = Err(Outcome::fail(error_category(&e), e.to_string()))),
+        }
+    }
+    let module = match &outcomes[0] {
+        Ok(vm) => match vm.calls.first() {
+            Some(CallOutcome::Returned(_)) => Outcome::Pass,
+            Some(CallOutcome::Trapped { trap, function }) => {
+                Outcome::fail("instantiation trapped", format!("{} in {function}", trap.name()))
+            }
+            Some(CallOutcome::Exited(code)) => Outcome::fail("instantiation exited", format!("exit code {code}")),
+            None => unfinished(vm),
+        },
+        Err(failed) => failed.clone(),
     };
     let mut checks = vec![Check { line: instance.line, directive: instance.directive.clone(), outcome: module }];
     for (k, verdict) in planned {
         let action = &instance.actions[k];
-        let outcome = match verdict {
+        let outcome = match verdict.map(|v| (&outcomes[v], vms[v].len())) {
             Err(o) => o,
-            Ok(vm) => judge(action, &outcomes[vm], sequences[vm].len()),
+            Ok((Ok(vm), calls)) => judge(action, vm, calls),
+            Ok((Err(failed), _)) => dependent(instance, failed),
         };
         checks.push(Check { line: action.line, directive: action.directive.clone(), outcome });
     }
@@ -325,6 +351,7 @@ mod tests {
         let unbounded = "(module (memory 0) (func (drop (memory.grow (i32.const 1)))))";
         assert_eq!(heap_pages(Some(&facts(unbounded)), 1, budget), GROW_CAP_PAGES);
         assert_eq!(heap_pages(Some(&facts(unbounded)), 10, budget), 102);
+        assert_eq!(heap_pages(Some(&facts(unbounded)), 0, budget), 1, "no growing VM, no room to grow");
         let big = "(module (memory 2000) (func (drop (memory.grow (i32.const 1)))))";
         assert_eq!(heap_pages(Some(&facts(big)), 100, budget), 2000, "never below the initial memory");
         let mut huge = ModuleFacts::default();

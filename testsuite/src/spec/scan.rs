@@ -2,7 +2,7 @@
 //! assertions must replay them), its imports and its memory limits. It never executes anything.
 
 use std::collections::HashSet;
-use wasmparser::{ExternalKind, Operator, Parser, Payload, TypeRef};
+use wasmparser::{ConstExpr, ElementItems, ExternalKind, Operator, Parser, Payload, TypeRef};
 
 #[derive(Debug, thiserror::Error)]
 #[error("cannot scan the module: {0}")]
@@ -19,6 +19,8 @@ pub struct ModuleFacts {
     pub grows_memory: bool,
     /// Exported functions that may change memory, globals or tables when called.
     mutating_exports: HashSet<String>,
+    /// Exported functions that may execute `memory.grow` when called.
+    growing_exports: HashSet<String>,
 }
 
 impl ModuleFacts {
@@ -26,6 +28,11 @@ impl ModuleFacts {
     /// (read-only views) never do.
     pub fn mutates(&self, name: &str) -> bool {
         self.mutating_exports.contains(name)
+    }
+
+    /// Whether calling export `name` may grow the memory.
+    pub fn grows(&self, name: &str) -> bool {
+        self.growing_exports.contains(name)
     }
 }
 
@@ -56,23 +63,39 @@ fn effect(op: &Operator<'_>) -> Effect {
     }
 }
 
-/// Per defined function: whether it mutates directly, calls indirectly, and whom it calls.
+/// Per defined function: whether it mutates or grows memory directly, calls indirectly, and
+/// whom it calls.
 #[derive(Default)]
 struct Body {
     mutates: bool,
+    grows: bool,
     indirect: bool,
     calls: Vec<u32>,
+}
+
+/// Functions a `ref.func` in a constant expression names.
+fn referenced_in(expr: &ConstExpr<'_>, into: &mut Vec<u32>) -> Result<(), ScanError> {
+    let mut ops = expr.get_operators_reader();
+    while !ops.eof() {
+        if let Operator::RefFunc { function_index } = ops.read()? {
+            into.push(function_index);
+        }
+    }
+    Ok(())
 }
 
 /// Scans a Wasm binary. A function may mutate if it (transitively through `call`) stores,
 /// grows/fills/copies/initialises memory or tables, drops segments or sets a global; an indirect
 /// call counts as mutating when any function of the module mutates. Imported functions
-/// (the `spectest` printers) do not.
+/// (the `spectest` printers) do not. For `memory.grow`, an indirect call counts only when a
+/// function that can be in a table (named by an element segment or a `ref.func`) grows.
 pub fn scan(wasm: &[u8]) -> Result<ModuleFacts, ScanError> {
     let mut facts = ModuleFacts::default();
     let mut imported_funcs = 0u32;
     let mut bodies: Vec<Body> = Vec::new();
     let mut exports: Vec<(String, u32)> = Vec::new();
+    // Functions a funcref can name: element segment items and `ref.func` operands.
+    let mut referenced: Vec<u32> = Vec::new();
     for payload in Parser::new(0).parse_all(wasm) {
         match payload? {
             Payload::ImportSection(reader) => {
@@ -102,12 +125,36 @@ pub fn scan(wasm: &[u8]) -> Result<ModuleFacts, ScanError> {
                     }
                 }
             }
+            Payload::ElementSection(reader) => {
+                for element in reader {
+                    match element?.items {
+                        ElementItems::Functions(fs) => {
+                            for f in fs {
+                                referenced.push(f?);
+                            }
+                        }
+                        ElementItems::Expressions(_, exprs) => {
+                            for e in exprs {
+                                referenced_in(&e?, &mut referenced)?;
+                            }
+                        }
+                    }
+                }
+            }
+            Payload::GlobalSection(reader) => {
+                for global in reader {
+                    referenced_in(&global?.init_expr, &mut referenced)?;
+                }
+            }
             Payload::CodeSectionEntry(body) => {
                 let mut b = Body::default();
                 let mut ops = body.get_operators_reader()?;
                 while !ops.eof() {
                     let op = ops.read()?;
-                    facts.grows_memory |= matches!(op, Operator::MemoryGrow { .. });
+                    b.grows |= matches!(op, Operator::MemoryGrow { .. });
+                    if let Operator::RefFunc { function_index } = op {
+                        referenced.push(function_index);
+                    }
                     match effect(&op) {
                         Effect::None => {}
                         Effect::Mutates => b.mutates = true,
@@ -120,33 +167,42 @@ pub fn scan(wasm: &[u8]) -> Result<ModuleFacts, ScanError> {
             _ => {}
         }
     }
-    let mutating = close_over_calls(imported_funcs, &bodies);
-    facts.mutating_exports = exports
-        .into_iter()
-        .filter(|(_, f)| f.checked_sub(imported_funcs).is_some_and(|i| mutating.get(i as usize).copied().unwrap_or(false)))
-        .map(|(name, _)| name)
-        .collect();
+    facts.grows_memory = bodies.iter().any(|b| b.grows);
+    let exported = |flags: Vec<bool>| -> HashSet<String> {
+        let flagged = |f: u32| f.checked_sub(imported_funcs).is_some_and(|i| flags.get(i as usize).copied().unwrap_or(false));
+        exports.iter().filter(|(_, f)| flagged(*f)).map(|(name, _)| name.clone()).collect()
+    };
+    let every = vec![true; bodies.len()];
+    let mut in_tables = vec![false; bodies.len()];
+    for f in referenced {
+        if let Some(slot) = f.checked_sub(imported_funcs).and_then(|i| in_tables.get_mut(i as usize)) {
+            *slot = true;
+        }
+    }
+    facts.mutating_exports = exported(close_over_calls(imported_funcs, &bodies, &every, |b| b.mutates));
+    facts.growing_exports = exported(close_over_calls(imported_funcs, &bodies, &in_tables, |b| b.grows));
     Ok(facts)
 }
 
-/// Which defined functions may mutate, following direct calls to a fixed point.
-fn close_over_calls(imported_funcs: u32, bodies: &[Body]) -> Vec<bool> {
-    let any_mutates = bodies.iter().any(|b| b.mutates);
-    let mut mutating: Vec<bool> = bodies.iter().map(|b| b.mutates || (b.indirect && any_mutates)).collect();
+/// Which defined functions may do what `direct` says, following calls to a fixed point: a direct
+/// call reaches its callee, an indirect call every function marked in `indirect_targets`.
+fn close_over_calls(imported_funcs: u32, bodies: &[Body], indirect_targets: &[bool], direct: impl Fn(&Body) -> bool) -> Vec<bool> {
+    let mut flagged: Vec<bool> = bodies.iter().map(&direct).collect();
     loop {
         let mut changed = false;
+        let indirect_flagged = flagged.iter().zip(indirect_targets).any(|(f, t)| *f && *t);
         for (i, b) in bodies.iter().enumerate() {
-            if mutating[i] {
+            if flagged[i] {
                 continue;
             }
-            let callee_mutates = |f: &u32| f.checked_sub(imported_funcs).is_some_and(|j| mutating.get(j as usize).copied().unwrap_or(false));
-            if b.calls.iter().any(callee_mutates) {
-                mutating[i] = true;
+            let callee = |f: &u32| f.checked_sub(imported_funcs).is_some_and(|j| flagged.get(j as usize).copied().unwrap_or(false));
+            if b.calls.iter().any(callee) || (b.indirect && indirect_flagged) {
+                flagged[i] = true;
                 changed = true;
             }
         }
         if !changed {
-            return mutating;
+            return flagged;
         }
     }
 }
@@ -173,6 +229,8 @@ mod tests {
         assert!(f.mutates("set"));
         assert!(f.mutates("grow"));
         assert!(f.grows_memory);
+        assert!(f.grows("grow"));
+        assert!(!f.grows("store"));
         assert_eq!(f.memory, Some((1, None)));
     }
 
@@ -187,6 +245,7 @@ mod tests {
         );
         assert!(f.mutates("top"));
         assert!(!f.mutates("pure"));
+        assert!(!f.grows("top"));
         assert!(!f.grows_memory);
     }
 
@@ -203,6 +262,34 @@ mod tests {
                 (func (export "ind") (result i32) (call_indirect (type $t) (i32.const 0))))"#,
         );
         assert!(impure.mutates("ind"));
+    }
+
+    #[test]
+    fn indirect_calls_grow_only_through_table_functions() {
+        let outside = facts(
+            r#"(module (type $t (func (result i32))) (table 1 funcref) (memory 1)
+                (elem (i32.const 0) $one)
+                (func $one (result i32) (i32.const 1))
+                (func (export "grow") (result i32) (memory.grow (i32.const 1)))
+                (func (export "ind") (result i32) (call_indirect (type $t) (i32.const 0))))"#,
+        );
+        assert!(outside.grows("grow"));
+        assert!(!outside.grows("ind"), "the growing function is not in any table");
+        let inside = facts(
+            r#"(module (type $t (func (result i32))) (table 1 funcref) (memory 1)
+                (elem (i32.const 0) $g)
+                (func $g (result i32) (call $grow))
+                (func $grow (result i32) (memory.grow (i32.const 1)))
+                (func (export "ind") (result i32) (call_indirect (type $t) (i32.const 0))))"#,
+        );
+        assert!(inside.grows("ind"));
+        let by_ref = facts(
+            r#"(module (type $t (func (result i32))) (table 1 funcref) (memory 1)
+                (func $g (export "g") (result i32) (memory.grow (i32.const 1)))
+                (func (export "set") (table.set (i32.const 0) (ref.func $g)))
+                (func (export "ind") (result i32) (call_indirect (type $t) (i32.const 0))))"#,
+        );
+        assert!(by_ref.grows("ind"), "ref.func puts $g in reach of call_indirect");
     }
 
     #[test]
