@@ -74,6 +74,11 @@ typedef struct {
 #define VV_GLOBAL(g) vm->globals[(ulong)(g) * vm->nvms + vm->id]
 #define VV_HC(w) vm->hc_hdr[vm->id * VV_HC_WORDS + (w)]
 
+/* Every Wasm function is a function of its own, not inlined into the dispatcher: the NVIDIA
+   compiler then works on many small functions instead of one huge kernel (json.wasm, 30k lines:
+   44 s -> 33 s to build on an H200). */
+#define VV_FUNC __attribute__((noinline)) static void
+
 /* ---- calls ---------------------------------------------------------------------------- */
 
 /* Pushes a frame for `callee` above the caller's frame of `frame` slots; the caller resumes at
@@ -155,8 +160,9 @@ static inline void vv_store64(vm_t *vm, ulong a, ulong v) {
     vv_store32(vm, a + 4ul, (uint)(v >> 32));
 }
 
-/* Traps unless bytes [ea, ea + n) are inside the VM's memory. */
-#define VV_BOUNDS(ea_, n_) do { if ((ea_) + (n_) > vm->mem_bytes) VV_TRAP(VV_TRAP_OOB); } while (0)
+/* Traps unless bytes [ea, ea + n) are inside the VM's memory: every access of a function jumps
+   to the one `vv_oob` label at its end, which traps. */
+#define VV_BOUNDS(ea_, n_) do { if ((ea_) + (n_) > vm->mem_bytes) goto vv_oob; } while (0)
 
 /* memory.grow: the old size in pages, or -1. Pages above the size were never written: zero. */
 static inline uint vv_memory_grow(vm_t *vm, uint delta) {

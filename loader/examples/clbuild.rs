@@ -1,6 +1,7 @@
 //! Times the OpenCL build of `.cl` files on the first GPU (else the first device):
 //! `clbuild [--options OPTS] FILE...`, all files built in parallel threads.
-//! For measuring how the shape of generated code affects driver compile time.
+//! For measuring how the shape of generated code affects driver compile time; each file is also
+//! rebuilt from its device binary, which times the driver's back end alone.
 
 use opencl3::context::Context;
 use opencl3::device::{Device, CL_DEVICE_TYPE_ALL, CL_DEVICE_TYPE_GPU};
@@ -35,7 +36,21 @@ fn main() {
                 let context = Context::from_device(dev).expect("context");
                 let t = Instant::now();
                 match Program::create_and_build_from_source(&context, &source, options) {
-                    Ok(_) => println!("{file}: built in {:.2?} on {name} ({} lines)", t.elapsed(), source.lines().count()),
+                    Ok(p) => {
+                        let built = t.elapsed();
+                        // Rebuilding from the device binary (PTX on NVIDIA) times the back end
+                        // alone (run with CUDA_CACHE_DISABLE=1 so the driver cannot reuse it).
+                        let binary = p.get_binaries().expect("binary").remove(0);
+                        let t = Instant::now();
+                        let rebuilt = Program::create_and_build_from_binary(&context, &[&binary], options);
+                        println!(
+                            "{file}: built in {built:.2?} on {name} ({} lines); from its {} KiB binary in {:.2?}{}",
+                            source.lines().count(),
+                            binary.len() / 1024,
+                            t.elapsed(),
+                            if rebuilt.is_ok() { "" } else { " (failed)" }
+                        );
+                    }
                     Err(log) => println!("{file}: FAILED after {:.2?}: {}", t.elapsed(), &log[..log.len().min(2000)]),
                 }
             });

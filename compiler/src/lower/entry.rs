@@ -14,7 +14,7 @@ pub fn write_entry(ctx: &ModuleCtx, entry_id: u32, start: Option<u32>, init_trap
     let (l0, l1, l2) = (Level(0), Level(1), Level(2));
     let calls: Vec<&Export> = exports.iter().filter(|e| e.kind == ExportKind::Function).collect();
     t.line(l0, "/* entry: runs the start function, then the invoked export, then exits */");
-    t.line(l0, "static void vv_entry(vm_t *vm) {");
+    t.line(l0, "VV_FUNC vv_entry(vm_t *vm) {");
     t.line(l1, "const uint frame = 2u;");
     t.line(l1, "switch (vm->resume) {");
     t.line(l1, "case 0u:");

@@ -65,6 +65,9 @@ pub struct FunctionWriter<'a> {
     body: Text,
     level: Level,
     stack: Vec<Ty>,
+    /// Per stack entry: a side-effect-free expression (a local or a literal) that stands for the
+    /// value until something needs it in the entry's variable; `None` once it is there.
+    lazy: Vec<Option<String>>,
     max_depth: usize,
     vars: BTreeSet<(Ty, usize)>,
     locals: Vec<Ty>,
@@ -81,6 +84,11 @@ pub struct FunctionWriter<'a> {
     liveness: Liveness,
     /// The instruction being lowered: its sequence and index there.
     site: Option<(InstrSeqId, usize)>,
+    /// Locals whose frame slot holds their current value on every path to this point: a
+    /// spill skips them.
+    clean: BTreeSet<usize>,
+    /// What is clean on every branch so far to each forward label.
+    label_clean: HashMap<String, BTreeSet<usize>>,
 }
 
 impl<'a> FunctionWriter<'a> {
@@ -93,6 +101,7 @@ impl<'a> FunctionWriter<'a> {
             body: Text::default(),
             level: Level(1),
             stack: Vec::new(),
+            lazy: Vec::new(),
             max_depth: 0,
             vars: BTreeSet::new(),
             locals: Vec::new(),
@@ -108,6 +117,8 @@ impl<'a> FunctionWriter<'a> {
             uses_callee: false,
             liveness: Liveness::default(),
             site: None,
+            clean: BTreeSet::new(),
+            label_clean: HashMap::new(),
         }
     }
 
@@ -119,6 +130,8 @@ impl<'a> FunctionWriter<'a> {
     pub fn write(mut self, header: &str) -> Result<LoweredFunction> {
         self.collect_locals()?;
         self.liveness = liveness::analyze(self.f);
+        // Parameters arrive in their frame slots.
+        self.clean = (0..self.params).collect();
         let (_, results) = self.m.signature(self.f.ty()).map_err(|e| LowerError { feature: e.into(), offset: None })?;
         let entry = self.f.entry_block();
         self.frames.push(Frame {
@@ -185,7 +198,7 @@ impl<'a> FunctionWriter<'a> {
         let mut t = Text::default();
         let l1 = Level(1);
         t.line(Level(0), format!("/* {header} */"));
-        t.line(Level(0), format!("static void {}(vm_t *vm) {{", self.c_name));
+        t.line(Level(0), format!("VV_FUNC {}(vm_t *vm) {{", self.c_name));
         t.line(l1, format!("const uint frame = {}u;", self.frame_size()));
         for ty in Ty::ALL {
             let mut names: Vec<String> =
@@ -213,28 +226,41 @@ impl<'a> FunctionWriter<'a> {
             }
         }
         t.line(l2, "break;");
-        for r in &self.resumes {
-            t.line(l1, format!("case {}u:", r.id));
-            self.restore(&mut t, l2, &r.locals, &r.stack);
-            if r.hypercall {
-                t.line(l2, "VV_TRAP_IF(vv_hc_apply(vm));");
+        if !self.resumes.is_empty() {
+            // One restore for every resume point: the locals live at any of them and every
+            // operand-stack slot any of them keeps (values dead at a given point are harmless).
+            t.line(l1, "default:");
+            let locals: BTreeSet<usize> = self.resumes.iter().flat_map(|r| r.locals.iter().copied()).collect();
+            let stack: BTreeSet<(usize, Ty)> =
+                self.resumes.iter().flat_map(|r| r.stack.iter().copied().enumerate()).collect();
+            self.restore(&mut t, l2, &locals, &stack);
+            t.line(l2, "switch (vm->resume) {");
+            for r in &self.resumes {
+                t.line(l2, format!("case {}u:", r.id));
+                if r.hypercall {
+                    t.line(Level(3), "VV_TRAP_IF(vv_hc_apply(vm));");
+                }
+                t.line(Level(3), format!("goto {};", r.label));
             }
-            t.line(l2, format!("goto {};", r.label));
+            t.line(l2, "}");
         }
-        t.line(l1, "default:");
         t.line(l2, "VV_TRAP(VV_TRAP_UNREACHABLE);");
         t.line(l1, "}");
         t.append(&self.body);
+        if self.uses_ea {
+            t.line(Level(0), "vv_oob:");
+            t.line(l1, "VV_TRAP(VV_TRAP_OOB);");
+        }
         t.line(Level(0), "}");
         t.into_string()
     }
 
-    fn restore(&self, t: &mut Text, l: Level, locals: &[usize], stack: &[Ty]) {
+    fn restore(&self, t: &mut Text, l: Level, locals: &BTreeSet<usize>, stack: &BTreeSet<(usize, Ty)>) {
         for &i in locals {
             t.line(l, format!("loc{i} = {};", self.locals[i].from_slot(&slot(2 + i))));
         }
-        for (d, ty) in stack.iter().enumerate() {
-            t.line(l, format!("{} = {};", var(*ty, d), ty.from_slot(&slot(2 + self.locals.len() + d))));
+        for &(d, ty) in stack {
+            t.line(l, format!("{} = {};", var(ty, d), ty.from_slot(&slot(2 + self.locals.len() + d))));
         }
     }
 
@@ -256,9 +282,13 @@ impl<'a> FunctionWriter<'a> {
         self.live_indices(set)
     }
 
-    /// Saves live locals and the operand stack (below height `h`) to the frame before leaving.
+    /// Saves live locals whose slots are stale and the operand stack (below height `h`) to the
+    /// frame before leaving; the saved locals are clean from here on.
     fn spill(&mut self, locals: &[usize], h: usize) {
         for &i in locals {
+            if !self.clean.insert(i) {
+                continue;
+            }
             let ty = self.locals[i];
             self.line(format!("{} = {};", slot(2 + i), ty.to_slot(&format!("loc{i}"))));
         }
@@ -293,21 +323,62 @@ impl<'a> FunctionWriter<'a> {
     fn push(&mut self, ty: Ty) -> String {
         let d = self.stack.len();
         self.stack.push(ty);
+        self.lazy.push(None);
         self.max_depth = self.max_depth.max(self.stack.len());
         self.vars.insert((ty, d));
         var(ty, d)
     }
 
-    fn pop(&mut self) -> Result<(Ty, String)> {
-        match self.stack.pop() {
-            Some(ty) => Ok((ty, var(ty, self.stack.len()))),
-            None => Err(LowerError { feature: "operand stack underflow (invalid module)".into(), offset: self.offset }),
+    /// Pushes a value that `expr` (a local or a literal) stands for until it is needed in a variable.
+    fn push_lazy(&mut self, ty: Ty, expr: String) {
+        self.stack.push(ty);
+        self.lazy.push(Some(expr));
+        self.max_depth = self.max_depth.max(self.stack.len());
+    }
+
+    /// The value of stack entry `d` as an expression.
+    fn expr(&self, d: usize) -> String {
+        self.lazy[d].clone().unwrap_or_else(|| var(self.stack[d], d))
+    }
+
+    /// Puts stack entry `d` in its variable.
+    fn materialize(&mut self, d: usize) {
+        if let Some(e) = self.lazy[d].take() {
+            let ty = self.stack[d];
+            self.vars.insert((ty, d));
+            self.line(format!("{} = {e};", var(ty, d)));
         }
     }
 
-    fn top(&self) -> Result<String> {
-        match self.stack.last() {
-            Some(ty) => Ok(var(*ty, self.stack.len() - 1)),
+    /// Puts every stack entry in its variable: before control flow joins, calls and spills.
+    fn flush(&mut self) {
+        for d in 0..self.stack.len() {
+            self.materialize(d);
+        }
+    }
+
+    /// Before local `i` changes: entries that stand for it take its current value.
+    fn materialize_local(&mut self, i: usize) {
+        let name = format!("loc{i}");
+        for d in 0..self.stack.len() {
+            if self.lazy[d].as_deref() == Some(name.as_str()) {
+                self.materialize(d);
+            }
+        }
+    }
+
+    fn truncate_stack(&mut self, n: usize) {
+        self.stack.truncate(n);
+        self.lazy.truncate(n);
+    }
+
+    fn pop(&mut self) -> Result<(Ty, String)> {
+        match self.stack.pop() {
+            Some(ty) => {
+                let d = self.stack.len();
+                let e = self.lazy.pop().flatten().unwrap_or_else(|| var(ty, d));
+                Ok((ty, e))
+            }
             None => Err(LowerError { feature: "operand stack underflow (invalid module)".into(), offset: self.offset }),
         }
     }
@@ -356,10 +427,18 @@ impl<'a> FunctionWriter<'a> {
         let n = types.len();
         let top = self.stack.len() - n;
         for (i, ty) in types.iter().enumerate() {
-            if top + i != base + i {
+            if top + i != base + i || self.lazy[top + i].is_some() {
                 self.vars.insert((*ty, base + i));
-                self.line(format!("{} = {};", var(*ty, base + i), var(*ty, top + i)));
+                let value = self.expr(top + i);
+                self.line(format!("{} = {value};", var(*ty, base + i)));
             }
+        }
+        if kind != FrameKind::Loop {
+            let clean = match self.label_clean.remove(&label) {
+                Some(before) => before.intersection(&self.clean).copied().collect(),
+                None => self.clean.clone(),
+            };
+            self.label_clean.insert(label.clone(), clean);
         }
         self.targeted.insert(label.clone());
         self.line(format!("goto {label};"));
@@ -369,25 +448,33 @@ impl<'a> FunctionWriter<'a> {
     fn emit_return(&mut self, results: &[Ty]) {
         let top = self.stack.len() - results.len();
         for (i, ty) in results.iter().enumerate() {
-            self.line(format!("{} = {};", slot(2 + i), ty.to_slot(&var(*ty, top + i))));
+            let value = self.expr(top + i);
+            self.line(format!("{} = {};", slot(2 + i), ty.to_slot(&value)));
         }
         self.line("vv_return(vm);");
         self.line("return;");
     }
 
     fn block(&mut self, seq: InstrSeqId, kind: FrameKind) -> Result<()> {
+        self.flush();
         let (params, results) = self.block_type(seq)?;
         let base = self.stack.len() - params.len();
         let label = self.new_label("L");
         let branch_types = if kind == FrameKind::Loop { params.clone() } else { results.clone() };
         if kind == FrameKind::Loop {
+            // Back edges come from inside the loop: what it assigns may be stale there.
+            for i in self.assigned_in(seq) {
+                self.clean.remove(&i);
+            }
             self.label_line(&label);
             let stack = self.stack.clone();
             let live = self.live_indices(Some(&self.liveness.loop_head.get(&seq).cloned().unwrap_or_default()));
             let (rid, rlabel) = self.new_resume(live.clone(), stack, false);
             self.line("if (--vm->fuel <= 0) {");
             self.level.0 += 1;
+            let clean = self.clean.clone();
             self.spill(&live, self.stack.len());
+            self.clean = clean;
             self.line(format!("vm->resume = {rid}u;"));
             self.line("return;");
             self.level.0 -= 1;
@@ -398,20 +485,55 @@ impl<'a> FunctionWriter<'a> {
         self.seq(seq)?;
         self.frames.pop();
         let falls_through = !self.unreachable;
-        self.stack.truncate(base);
+        if falls_through {
+            self.flush();
+        }
+        self.truncate_stack(base);
         for t in &results {
             self.push(*t);
         }
         let targeted = kind != FrameKind::Loop && self.targeted.contains(&label);
         if targeted {
             self.label_line(&label);
+            self.merge_clean(&label, falls_through);
         }
         self.unreachable = !(falls_through || targeted);
         Ok(())
     }
 
+    /// At a forward label: clean is what is clean on every way in (the fall-through, if any,
+    /// and every branch).
+    fn merge_clean(&mut self, label: &str, falls_through: bool) {
+        let branches = self.label_clean.remove(label).unwrap_or_default();
+        if falls_through {
+            self.clean = self.clean.intersection(&branches).copied().collect();
+        } else {
+            self.clean = branches;
+        }
+    }
+
+    /// Locals a sequence (with everything nested in it) assigns.
+    fn assigned_in(&self, seq: InstrSeqId) -> Vec<usize> {
+        let mut out = Vec::new();
+        let mut pending = vec![seq];
+        while let Some(seq) = pending.pop() {
+            for (instr, _) in &self.f.block(seq).instrs {
+                match instr {
+                    Instr::LocalSet(l) => out.push(self.local_index[&l.local]),
+                    Instr::LocalTee(l) => out.push(self.local_index[&l.local]),
+                    Instr::Block(b) => pending.push(b.seq),
+                    Instr::Loop(b) => pending.push(b.seq),
+                    Instr::IfElse(b) => pending.extend([b.consequent, b.alternative]),
+                    _ => {}
+                }
+            }
+        }
+        out
+    }
+
     fn if_else(&mut self, consequent: InstrSeqId, alternative: InstrSeqId) -> Result<()> {
         let (_, cond) = self.pop()?;
+        self.flush();
         let (params, results) = self.block_type(consequent)?;
         let base = self.stack.len() - params.len();
         let entry_stack = self.stack.clone();
@@ -426,9 +548,15 @@ impl<'a> FunctionWriter<'a> {
             branch_types: results.clone(),
             results: results.clone(),
         });
+        let entry_clean = self.clean.clone();
         self.seq(consequent)?;
         let then_falls = !self.unreachable;
+        if then_falls {
+            self.flush();
+        }
+        let then_clean = std::mem::replace(&mut self.clean, entry_clean);
         self.unreachable = false;
+        self.lazy = vec![None; entry_stack.len()];
         self.stack = entry_stack;
         self.frames.last_mut().expect("if frame").seq = alternative;
         let else_falls = if self.f.block(alternative).instrs.is_empty() {
@@ -438,18 +566,30 @@ impl<'a> FunctionWriter<'a> {
             self.line("} else {");
             self.level.0 += 1;
             self.seq(alternative)?;
-            !self.unreachable
+            let falls = !self.unreachable;
+            if falls {
+                self.flush();
+            }
+            falls
         };
         let frame = self.frames.pop().expect("if frame");
         self.level.0 -= 1;
         self.line("}");
-        self.stack.truncate(base);
+        self.truncate_stack(base);
         for t in &frame.results {
             self.push(*t);
         }
+        // Clean after the if: on every arm that falls through and every branch to its end.
+        self.clean = match (then_falls, else_falls) {
+            (true, true) => self.clean.intersection(&then_clean).copied().collect(),
+            (true, false) => then_clean,
+            (false, true) => std::mem::take(&mut self.clean),
+            (false, false) => BTreeSet::new(),
+        };
         let targeted = self.targeted.contains(&label);
         if targeted {
             self.label_line(&label);
+            self.merge_clean(&label, then_falls || else_falls);
         }
         self.unreachable = !(then_falls || else_falls || targeted);
         Ok(())
@@ -505,35 +645,41 @@ impl<'a> FunctionWriter<'a> {
             Instr::Select(_) => {
                 let (_, c) = self.pop()?;
                 let (_, b) = self.pop()?;
-                let a = self.top()?;
-                self.line(format!("{a} = {c} ? {a} : {b};"));
+                let (ty, a) = self.pop()?;
+                let dst = self.push(ty);
+                self.line(format!("{dst} = {c} ? {a} : {b};"));
             }
             Instr::Const(c) => {
                 let (ty, lit) = literal(c.value).or_else(|f| self.unsupported(f))?;
-                let dst = self.push(ty);
-                self.line(format!("{dst} = {lit};"));
+                self.push_lazy(ty, atom(lit));
             }
             Instr::LocalGet(l) => {
                 let i = self.local_index[&l.local];
-                let dst = self.push(self.locals[i]);
-                self.line(format!("{dst} = loc{i};"));
+                self.push_lazy(self.locals[i], format!("loc{i}"));
             }
             Instr::LocalSet(l) => {
                 let i = self.local_index[&l.local];
+                self.clean.remove(&i);
+                self.materialize_local(i);
                 let (_, v) = self.pop()?;
                 self.line(format!("loc{i} = {v};"));
             }
             Instr::LocalTee(l) => {
                 let i = self.local_index[&l.local];
-                let v = self.top()?;
+                self.clean.remove(&i);
+                self.materialize_local(i);
+                let (ty, v) = self.pop()?;
                 self.line(format!("loc{i} = {v};"));
+                self.push_lazy(ty, format!("loc{i}"));
             }
             Instr::GlobalGet(g) => {
                 let info = self.m.global(g.global).or_else(|f| self.unsupported(f))?;
-                let dst = self.push(info.ty);
                 match &info.constant {
-                    Some(lit) => self.line(format!("{dst} = {lit};")),
-                    None => self.line(format!("{dst} = {};", info.ty.from_slot(&format!("VV_GLOBAL({})", info.index)))),
+                    Some(lit) => self.push_lazy(info.ty, atom(lit.clone())),
+                    None => {
+                        let dst = self.push(info.ty);
+                        self.line(format!("{dst} = {};", info.ty.from_slot(&format!("VV_GLOBAL({})", info.index))));
+                    }
                 }
             }
             Instr::GlobalSet(g) => {
@@ -781,6 +927,7 @@ impl<'a> FunctionWriter<'a> {
             args.push(self.pop()?);
         }
         args.reverse();
+        self.flush();
         let h = self.stack.len();
         let below = self.stack.clone();
         let live = self.live_after_call();
@@ -818,6 +965,7 @@ impl<'a> FunctionWriter<'a> {
                 self.line(format!("{dst} = 0u;"));
             }
             Service::Host(copy_in) => {
+                self.flush();
                 let h = self.stack.len();
                 let below = self.stack.clone();
                 let live = self.live_after_call();
@@ -849,6 +997,15 @@ fn segment_source(seg: &super::instance::Segment, prefix: &str, c_type: &str) ->
     match (seg.passive, seg.len_row) {
         (true, Some(row)) => (format!("{prefix}{}", seg.index), format!("(uint)VV_GLOBAL({row}u)")),
         _ => (format!("(__constant const {c_type} *)0"), "0u".into()),
+    }
+}
+
+/// A literal usable as an operand anywhere: negative ones in parentheses.
+fn atom(lit: String) -> String {
+    if lit.starts_with('-') {
+        format!("({lit})")
+    } else {
+        lit
     }
 }
 
