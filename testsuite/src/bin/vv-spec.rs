@@ -43,7 +43,9 @@ Examples:
 Exit status: 0 when every failing file is listed in the expectations file, 1 otherwise, 2 on a
 usage or setup error. A listed file that now passes fully is reported so the list can shrink.
 
-The expectations file has one `suite/file.wast  reason` per line; `#` starts a comment."
+The expectations file has one `suite/file.wast  reason` per line; `#` starts a comment.
+Device binaries are cached by bundle hash ($VV_CACHE_DIR, else ~/.cache/vv): a second run, and
+modules that wasm-v1 and wasm-v2 share, skip the OpenCL build."
 )]
 struct Opts {
     /// Which suite to run.
@@ -62,8 +64,9 @@ struct Opts {
     /// Files allowed to fail (default: testsuite/spec/expectations.txt).
     #[arg(long, value_name = "PATH")]
     expectations: Option<PathBuf>,
-    /// Linear memory (MiB, over all VMs of one module) for modules that grow their memory: each
-    /// VM may grow to the module's maximum within this share (at most 1024 pages).
+    /// Linear memory (MiB) shared by the VMs of one module that may execute memory.grow: each may
+    /// grow to the module's maximum within its share (at most 1024 pages). Other VMs get the
+    /// module's initial memory.
     #[arg(long, value_name = "MIB", default_value_t = DEFAULT_MEMORY_BUDGET >> 20)]
     memory_budget_mib: u64,
     /// List every failure (file:line, directive, expected and got) and the failure categories.
@@ -144,6 +147,10 @@ fn run(opts: Opts) -> Result<bool> {
         let failures = report::failures(&results);
         if !failures.is_empty() {
             println!("\nfailures:\n{failures}");
+        }
+        println!("module-level assertions by how the module was decided:");
+        for (note, n) in report::notes(&results) {
+            println!("  {n:>6}  {note}");
         }
     }
     let categories = report::failure_categories(&results);

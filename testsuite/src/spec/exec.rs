@@ -43,16 +43,21 @@ pub fn run_unit(name: &str, unit: &Unit, opts: &ExecOptions) -> Vec<Check> {
         Unit::Reject { line, directive, kind, wasm, message } => {
             let facts = super::scan::scan(wasm).ok();
             let compiled = vv_compiler::compile(name, wasm, &build_options(facts.as_ref(), 1, opts.memory_budget));
+            let note = Some(match &compiled {
+                Ok(_) => "compiled".to_string(),
+                Err(e) => format!("rejected: {}", error_kind(e)),
+            });
             let outcome = match (kind, compiled) {
                 // wasm-v1 calls a segment that does not fit a link error; vv traps at instantiation.
                 (RejectKind::Unlinkable, Ok(bundle)) => unlinkable_at_instantiation(bundle, message, opts),
                 (kind, compiled) => judge_rejection(*kind, message, compiled),
             };
-            vec![Check { line: *line, directive: directive.clone(), outcome }]
+            let note = note.map(|n| format!("{}: {n}", kind.directive()));
+            vec![Check { line: *line, directive: directive.clone(), outcome, note }]
         }
         Unit::Uninstantiable { line, directive, wasm, message, trap } => {
             let outcome = run_uninstantiable(name, wasm, message, *trap, opts);
-            vec![Check { line: *line, directive: directive.clone(), outcome }]
+            vec![Check { line: *line, directive: directive.clone(), outcome, note: None }]
         }
     }
 }
@@ -185,9 +190,9 @@ fn launch(bundle: Bundle, sequences: Vec<Vec<Call>>, opts: &ExecOptions) -> Resu
 
 /// Checks of an instance that all come out the same way (the module failed or is skipped).
 fn all_checks(instance: &Instance, module: Outcome, assertion: impl Fn() -> Outcome) -> Vec<Check> {
-    let mut checks = vec![Check { line: instance.line, directive: instance.directive.clone(), outcome: module }];
+    let mut checks = vec![Check { line: instance.line, directive: instance.directive.clone(), outcome: module, note: None }];
     for a in instance.actions.iter().filter(|a| a.expect.is_some()) {
-        checks.push(Check { line: a.line, directive: a.directive.clone(), outcome: assertion() });
+        checks.push(Check { line: a.line, directive: a.directive.clone(), outcome: assertion(), note: None });
     }
     checks
 }
@@ -271,7 +276,7 @@ fn run_instance(name: &str, instance: &Instance, opts: &ExecOptions) -> Vec<Chec
         },
         Err(failed) => failed.clone(),
     };
-    let mut checks = vec![Check { line: instance.line, directive: instance.directive.clone(), outcome: module }];
+    let mut checks = vec![Check { line: instance.line, directive: instance.directive.clone(), outcome: module, note: None }];
     for (k, verdict) in planned {
         let action = &instance.actions[k];
         let outcome = match verdict.map(|v| (&outcomes[v], vms[v].len())) {
@@ -279,7 +284,7 @@ fn run_instance(name: &str, instance: &Instance, opts: &ExecOptions) -> Vec<Chec
             Ok((Ok(vm), calls)) => judge(action, vm, calls),
             Ok((Err(failed), _)) => dependent(instance, failed),
         };
-        checks.push(Check { line: action.line, directive: action.directive.clone(), outcome });
+        checks.push(Check { line: action.line, directive: action.directive.clone(), outcome, note: None });
     }
     checks
 }

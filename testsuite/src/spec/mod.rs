@@ -33,4 +33,6 @@ pub struct Check {
     /// The directive's first line of text.
     pub directive: String,
     pub outcome: Outcome,
+    /// How a module-level assertion was decided (which error rejected the module), for `-v`.
+    pub note: Option<String>,
 }

@@ -75,6 +75,17 @@ pub enum RejectKind {
     Unlinkable,
 }
 
+impl RejectKind {
+    /// The directive that asks for this.
+    pub fn directive(self) -> &'static str {
+        match self {
+            RejectKind::Malformed => "assert_malformed",
+            RejectKind::Invalid => "assert_invalid",
+            RejectKind::Unlinkable => "assert_unlinkable",
+        }
+    }
+}
+
 /// One unit of device-or-compiler work.
 #[derive(Debug, Clone)]
 pub enum Unit {
@@ -120,7 +131,7 @@ pub fn skipped_file(suite: &str, name: &str, reason: &str) -> FilePlan {
         path: format!("{suite}/{name}"),
         name: name.to_string(),
         units: Vec::new(),
-        decided: vec![Check { line: 1, directive: String::new(), outcome: Outcome::Skip(reason.to_string()) }],
+        decided: vec![Check { line: 1, directive: String::new(), outcome: Outcome::Skip(reason.to_string()), note: None }],
     }
 }
 
@@ -172,7 +183,7 @@ impl Planner<'_> {
 
     fn decide(&mut self, span: Span, outcome: Outcome) {
         let (line, directive) = self.at(span);
-        self.plan.decided.push(Check { line, directive, outcome });
+        self.plan.decided.push(Check { line, directive, outcome, note: None });
     }
 
     fn skip(&mut self, span: Span, reason: &str) {
@@ -268,7 +279,11 @@ impl Planner<'_> {
         let wasm = match module.encode() {
             Ok(wasm) => wasm,
             // The text parser is the first decoder: a module it rejects is malformed or invalid.
-            Err(_) if kind != RejectKind::Unlinkable => return self.decide(span, Outcome::Pass),
+            Err(_) if kind != RejectKind::Unlinkable => {
+                self.decide(span, Outcome::Pass);
+                self.plan.decided.last_mut().unwrap().note = Some(format!("{}: rejected by the text parser", kind.directive()));
+                return;
+            }
             Err(e) => return self.decide(span, Outcome::fail("module did not encode", e.to_string())),
         };
         if kind == RejectKind::Unlinkable {

@@ -77,10 +77,10 @@ fn panicked(unit: &super::plan::Unit, panic: Box<dyn std::any::Any + Send>) -> V
             (*line, directive.clone())
         }
     };
-    let mut checks = vec![Check { line, directive, outcome: outcome.clone() }];
+    let mut checks = vec![Check { line, directive, outcome: outcome.clone(), note: None }];
     if let super::plan::Unit::Instance(i) = unit {
         for a in i.actions.iter().filter(|a| a.expect.is_some()) {
-            checks.push(Check { line: a.line, directive: a.directive.clone(), outcome: outcome.clone() });
+            checks.push(Check { line: a.line, directive: a.directive.clone(), outcome: outcome.clone(), note: None });
         }
     }
     checks

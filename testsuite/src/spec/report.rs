@@ -197,6 +197,19 @@ pub fn failure_categories(results: &[FileResult]) -> Vec<(String, usize)> {
     v
 }
 
+/// How module-level assertions were decided (`assert_invalid: rejected: malformed or invalid`),
+/// with counts over all files, passed and failed apart.
+pub fn notes(results: &[FileResult]) -> Vec<(String, usize)> {
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for c in results.iter().flat_map(|r| &r.checks) {
+        if let Some(note) = &c.note {
+            let verdict = if c.outcome == Outcome::Pass { "pass" } else { "fail" };
+            *counts.entry(format!("{note} ({verdict})")).or_default() += 1;
+        }
+    }
+    counts.into_iter().collect()
+}
+
 /// Every failure: `file:line: directive`, then what was expected and what came.
 pub fn failures(results: &[FileResult]) -> String {
     let mut s = String::new();
@@ -217,7 +230,7 @@ mod tests {
     fn result(path: &str, outcomes: &[Outcome]) -> FileResult {
         FileResult {
             path: path.into(),
-            checks: outcomes.iter().map(|o| Check { line: 1, directive: String::new(), outcome: o.clone() }).collect(),
+            checks: outcomes.iter().map(|o| Check { line: 1, directive: String::new(), outcome: o.clone(), note: None }).collect(),
             elapsed: Duration::ZERO,
         }
     }
