@@ -76,8 +76,12 @@ typedef struct {
 
 /* Every Wasm function is a function of its own, not inlined into the dispatcher: the NVIDIA
    compiler then works on many small functions instead of one huge kernel (json.wasm, 30k lines:
-   44 s -> 33 s to build on an H200). */
+   44 s -> 33 s to build on an H200). `vv-run --cl-options -DVV_INLINE_FUNCTIONS` inlines them. */
+#ifdef VV_INLINE_FUNCTIONS
+#define VV_FUNC static inline void
+#else
 #define VV_FUNC __attribute__((noinline)) static void
+#endif
 
 /* ---- calls ---------------------------------------------------------------------------- */
 

@@ -1,5 +1,6 @@
 //! Times the OpenCL build of `.cl` files on the first GPU (else the first device):
-//! `clbuild [--options OPTS] FILE...`, all files built in parallel threads.
+//! `clbuild [--options OPTS] [--binary-dir DIR] FILE...`, all files built in parallel threads;
+//! `--binary-dir` writes each device binary (PTX on NVIDIA) there.
 //! For measuring how the shape of generated code affects driver compile time; each file is also
 //! rebuilt from its device binary, which times the driver's back end alone.
 
@@ -12,9 +13,19 @@ use std::time::Instant;
 fn main() {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     let mut options = String::new();
-    if args.first().map(String::as_str) == Some("--options") {
-        options = args.remove(1);
-        args.remove(0);
+    let mut binary_dir: Option<String> = None;
+    loop {
+        match args.first().map(String::as_str) {
+            Some("--options") => {
+                options = args.remove(1);
+                args.remove(0);
+            }
+            Some("--binary-dir") => {
+                binary_dir = Some(args.remove(1));
+                args.remove(0);
+            }
+            _ => break,
+        }
     }
     let mut devices = Vec::new();
     for p in get_platforms().expect("platforms") {
@@ -30,7 +41,7 @@ fn main() {
     let name = dev.name().unwrap_or_default();
     std::thread::scope(|s| {
         for file in &args {
-            let (options, name) = (&options, &name);
+            let (options, name, binary_dir) = (&options, &name, &binary_dir);
             s.spawn(move || {
                 let source = std::fs::read_to_string(file).expect("read .cl");
                 let context = Context::from_device(dev).expect("context");
@@ -41,6 +52,10 @@ fn main() {
                         // Rebuilding from the device binary (PTX on NVIDIA) times the back end
                         // alone (run with CUDA_CACHE_DISABLE=1 so the driver cannot reuse it).
                         let binary = p.get_binaries().expect("binary").remove(0);
+                        if let Some(dir) = binary_dir {
+                            let name = std::path::Path::new(file).file_name().expect("file name");
+                            std::fs::write(std::path::Path::new(dir).join(name).with_extension("bin"), &binary).expect("write binary");
+                        }
                         let t = Instant::now();
                         let rebuilt = Program::create_and_build_from_binary(&context, &[&binary], options);
                         println!(

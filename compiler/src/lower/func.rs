@@ -53,8 +53,17 @@ struct Resume {
     locals: Vec<usize>,
     /// Operand stack below the point (restored from the frame).
     stack: Vec<Ty>,
-    /// Whether a hypercall answer must be applied to memory first.
-    hypercall: bool,
+    kind: ResumeKind,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ResumeKind {
+    /// After a call returns.
+    Call,
+    /// After a hypercall: the host's answer is applied to memory first.
+    Hypercall,
+    /// A loop head where the VM yielded when its fuel ran out.
+    LoopHead,
 }
 
 pub struct FunctionWriter<'a> {
@@ -225,19 +234,22 @@ impl<'a> FunctionWriter<'a> {
                 t.line(l2, format!("loc{i} = {};", ty.zero()));
             }
         }
+        let (yield_locals, yield_stack) = self.resume_union(ResumeKind::LoopHead);
+        // `vv_yield` saves these stack variables whichever loop head it leaves from.
+        for &(d, ty) in &yield_stack {
+            t.line(l2, format!("{} = {};", var(ty, d), ty.zero()));
+        }
         t.line(l2, "break;");
         if !self.resumes.is_empty() {
             // One restore for every resume point: the locals live at any of them and every
             // operand-stack slot any of them keeps (values dead at a given point are harmless).
             t.line(l1, "default:");
-            let locals: BTreeSet<usize> = self.resumes.iter().flat_map(|r| r.locals.iter().copied()).collect();
-            let stack: BTreeSet<(usize, Ty)> =
-                self.resumes.iter().flat_map(|r| r.stack.iter().copied().enumerate()).collect();
+            let (locals, stack) = self.resume_union(None);
             self.restore(&mut t, l2, &locals, &stack);
             t.line(l2, "switch (vm->resume) {");
             for r in &self.resumes {
                 t.line(l2, format!("case {}u:", r.id));
-                if r.hypercall {
+                if r.kind == ResumeKind::Hypercall {
                     t.line(Level(3), "VV_TRAP_IF(vv_hc_apply(vm));");
                 }
                 t.line(Level(3), format!("goto {};", r.label));
@@ -251,8 +263,28 @@ impl<'a> FunctionWriter<'a> {
             t.line(Level(0), "vv_oob:");
             t.line(l1, "VV_TRAP(VV_TRAP_OOB);");
         }
+        if self.resumes.iter().any(|r| r.kind == ResumeKind::LoopHead) {
+            // Saving more than a given loop head needs is harmless: every value saved is current.
+            t.line(Level(0), "vv_yield:");
+            for &i in &yield_locals {
+                t.line(l1, format!("{} = {};", slot(2 + i), self.locals[i].to_slot(&format!("loc{i}"))));
+            }
+            for &(d, ty) in &yield_stack {
+                t.line(l1, format!("{} = {};", slot(2 + self.locals.len() + d), ty.to_slot(&var(ty, d))));
+            }
+            t.line(l1, "return;");
+        }
         t.line(Level(0), "}");
         t.into_string()
+    }
+
+    /// The locals live at, and the stack slots kept by, any resume point (of one kind).
+    fn resume_union(&self, kind: impl Into<Option<ResumeKind>>) -> (BTreeSet<usize>, BTreeSet<(usize, Ty)>) {
+        let kind = kind.into();
+        let points = || self.resumes.iter().filter(move |r| kind.is_none_or(|k| r.kind == k));
+        let locals = points().flat_map(|r| r.locals.iter().copied()).collect();
+        let stack = points().flat_map(|r| r.stack.iter().copied().enumerate()).collect();
+        (locals, stack)
     }
 
     fn restore(&self, t: &mut Text, l: Level, locals: &BTreeSet<usize>, stack: &BTreeSet<(usize, Ty)>) {
@@ -313,10 +345,10 @@ impl<'a> FunctionWriter<'a> {
         format!("{prefix}{}", self.next_label)
     }
 
-    fn new_resume(&mut self, locals: Vec<usize>, stack: Vec<Ty>, hypercall: bool) -> (u32, String) {
+    fn new_resume(&mut self, locals: Vec<usize>, stack: Vec<Ty>, kind: ResumeKind) -> (u32, String) {
         let id = self.resumes.len() as u32 + 1;
         let label = format!("R{id}");
-        self.resumes.push(Resume { id, label: label.clone(), locals, stack, hypercall });
+        self.resumes.push(Resume { id, label: label.clone(), locals, stack, kind });
         (id, label)
     }
 
@@ -469,16 +501,10 @@ impl<'a> FunctionWriter<'a> {
             self.label_line(&label);
             let stack = self.stack.clone();
             let live = self.live_indices(Some(&self.liveness.loop_head.get(&seq).cloned().unwrap_or_default()));
-            let (rid, rlabel) = self.new_resume(live.clone(), stack, false);
-            self.line("if (--vm->fuel <= 0) {");
-            self.level.0 += 1;
-            let clean = self.clean.clone();
-            self.spill(&live, self.stack.len());
-            self.clean = clean;
-            self.line(format!("vm->resume = {rid}u;"));
-            self.line("return;");
-            self.level.0 -= 1;
-            self.line("}");
+            // Out of fuel: leave through the function's one `vv_yield` block, which saves what
+            // any loop head needs.
+            let (rid, rlabel) = self.new_resume(live, stack, ResumeKind::LoopHead);
+            self.line(format!("if (--vm->fuel <= 0) {{ vm->resume = {rid}u; goto vv_yield; }}"));
             self.label_line(&rlabel);
         }
         self.frames.push(Frame { seq, kind, label: label.clone(), base, branch_types, results: results.clone() });
@@ -935,7 +961,7 @@ impl<'a> FunctionWriter<'a> {
         for (i, (ty, v)) in args.iter().enumerate() {
             self.line(format!("{} = {};", slot_in_callee(2 + i), ty.to_slot(v)));
         }
-        let (rid, rlabel) = self.new_resume(live, below, false);
+        let (rid, rlabel) = self.new_resume(live, below, ResumeKind::Call);
         self.line(format!("vv_call(vm, {callee}, {}u, {rid}u, frame);", self.id));
         self.line("return;");
         self.label_line(&rlabel);
@@ -978,7 +1004,7 @@ impl<'a> FunctionWriter<'a> {
                     CopyIn::IovecData => self.line(format!("VV_TRAP_IF(vv_hc_copy_iovec_data(vm, {}, {}));", args[1], args[2])),
                     CopyIn::IovecList => self.line(format!("VV_TRAP_IF(vv_hc_copy_iovec_list(vm, {}, {}));", args[1], args[2])),
                 }
-                let (rid, rlabel) = self.new_resume(live, below, true);
+                let (rid, rlabel) = self.new_resume(live, below, ResumeKind::Hypercall);
                 self.line(format!("VV_HYPERCALL({}u, {rid}u); /* {} */", call as u32, call.wasi_name()));
                 self.label_line(&rlabel);
                 if returns {

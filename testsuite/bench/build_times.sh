@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Device build time (cold, then from the binary cache), launches and hypercalls of every corpus
+# program, 512 VMs each with the inputs of tests/programs.rs; prints a Markdown table.
+#
+#   bash testsuite/bench/build_times.sh BIN_DIR STDIN_DIR [VMS]
+#
+# PROGRAMS="json nbody" limits the run to those programs.
+# BIN_DIR holds vvc and vv-run; STDIN_DIR the per-VM inputs of the stdin programs
+# (`VV_PROGRAMS_WRITE_STDIN=DIR cargo test -p vv-testsuite --test programs -- wordfreq json`).
+# "Cold" starts with empty vv and CUDA (NVIDIA driver) caches, so it is a first start on a fresh
+# machine; "cached" is the next start, which loads the binary vv cached and the driver's SASS.
+set -euo pipefail
+BIN=$(cd "$1" && pwd)
+STDIN=$(cd "$2" && pwd)
+VMS=${3:-512}
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+
+args_of() {
+  case $1 in
+    pbkdf2) echo "user{vm}" ;;
+    scrypt) echo "pw-{vm}!" ;;
+    wordfreq|json) echo "" ;;
+    *) echo "{vm}" ;;
+  esac
+}
+
+echo "| program | OpenCL C lines | build cold (s) | build cached (s) | launches | hypercalls | kernel (s) | wall (s) | VMs/s |"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+for wasm in "$ROOT"/testsuite/programs/*.wasm; do
+  p=$(basename "$wasm" .wasm)
+  if [ -n "${PROGRAMS:-}" ] && [[ " $PROGRAMS " != *" $p "* ]]; then continue; fi
+  "$BIN/vvc" build "$wasm" -o "$WORK/$p.vvk" --emit-cl "$WORK/$p.cl" >/dev/null 2>&1
+  lines=$(wc -l < "$WORK/$p.cl")
+  input=()
+  if [ -d "$STDIN/$p" ]; then input=(--stdin-dir "$STDIN/$p"); fi
+  a=$(args_of "$p")
+  export VV_CACHE_DIR="$WORK/vv-cache-$p" CUDA_CACHE_PATH="$WORK/cuda-cache-$p" POCL_CACHE_DIR="$WORK/pocl-cache-$p"
+  # Some VMs of a program may exit non-zero on purpose (json's broken documents).
+  run() { { "$BIN/vv-run" "$WORK/$p.vvk" --vms "$VMS" "${input[@]}" --out-dir "$WORK/out-$p" -- $a 2>&1 >/dev/null || true; } | grep '^vv-run:' || true; }
+  cold=$(run)
+  cached=$(run)
+  num() { sed -n "s|.*$1.*|\\1|p" | head -1; }
+  bcold=$(echo "$cold" | num 'built in \([0-9.]*\) s')
+  bcached=$(echo "$cached" | num 'loaded in \([0-9.]*\) s')
+  launches=$(echo "$cached" | num '[^0-9]\([0-9][0-9]*\) launches')
+  hcalls=$(echo "$cached" | num '[^0-9]\([0-9][0-9]*\) hypercalls')
+  kernel=$(echo "$cached" | num 'kernel \([0-9.]*\) s')
+  wall=$(echo "$cached" | num 'wall \([0-9.]*\) s')
+  rate=$(echo "$cached" | num ', \([0-9]*\) VMs/s')
+  echo "| $p | $lines | ${bcold:-?} | ${bcached:-?} | $launches | $hcalls | $kernel | $wall | $rate |"
+done
