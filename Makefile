@@ -2,7 +2,9 @@
 # testsuite/guests/ and the program corpus in testsuite/programs/ (clang 14 +
 # Debian's wasi-libc; no sysroot flag needed). `make programs` runs the
 # corpus's differential test (many VMs on the OpenCL device against the
-# reference engine).
+# reference engine). `make spec` runs the WebAssembly spec tests (wasm-v1 and
+# wasm-v2 .wast files) on the OpenCL device; SPEC_ARGS passes options to vv-spec
+# (e.g. SPEC_ARGS="--file i32 -v").
 
 CARGO ?= cargo
 WASM_CC ?= clang
@@ -14,7 +16,7 @@ GUESTS := $(GUEST_SRCS:.c=.wasm)
 PROGRAM_SRCS := $(wildcard testsuite/programs/*.c)
 PROGRAM_WASMS := $(PROGRAM_SRCS:.c=.wasm)
 
-.PHONY: all guests programs build test ci clean
+.PHONY: all guests programs spec build test ci clean
 
 all: build
 
@@ -30,6 +32,9 @@ testsuite/programs/%.wasm: testsuite/programs/%.c $(wildcard testsuite/programs/
 
 programs:
 	$(CARGO) test -p vv-testsuite --test programs
+
+spec:
+	$(CARGO) run --release -p vv-testsuite --bin vv-spec -- --suite all $(SPEC_ARGS)
 
 build:
 	$(CARGO) build --release

@@ -4,6 +4,8 @@
 //! the same `.wasm` (or `.wat`) on wasmi with a small WASI preview1 host
 //! written here, so that the output of every VM that `vv-run` executes can be
 //! compared with what the reference prints for the same argv, env and stdin.
+//!
+//! [`spec`] is the WebAssembly spec-test runner behind the `vv-spec` binary.
 
 pub mod reference {
     use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -1047,3 +1049,5 @@ mod tests {
         assert_eq!(trap_kind("all fuel consumed by WebAssembly"), None);
     }
 }
+
+pub mod spec;
