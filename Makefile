@@ -16,7 +16,7 @@ GUESTS := $(GUEST_SRCS:.c=.wasm)
 PROGRAM_SRCS := $(wildcard testsuite/programs/*.c)
 PROGRAM_WASMS := $(PROGRAM_SRCS:.c=.wasm)
 
-.PHONY: all guests programs spec build test ci clean
+.PHONY: all guests programs spec bench build test ci clean
 
 all: build
 
@@ -36,15 +36,26 @@ programs:
 spec:
 	$(CARGO) run --release -p vv-testsuite --bin vv-spec -- --suite all $(SPEC_ARGS)
 
+# Throughput against wasmtime on every CPU core (testsuite/bench/bench.py); needs the wasmtime
+# Python package (`pip install wasmtime==50.0.1`). On a CPU-only machine it is a smoke run.
+BENCH_STDIN := target/bench-stdin
+bench: build
+	@python3 -c "import wasmtime" 2>/dev/null || { echo "make bench needs the wasmtime Python package: pip install wasmtime==50.0.1"; exit 2; }
+	test -d $(BENCH_STDIN) || VV_PROGRAMS_WRITE_STDIN=$(abspath $(BENCH_STDIN)) VV_PROGRAMS_VMS=512 $(CARGO) test --release -p vv-testsuite --test programs -- wordfreq json
+	python3 testsuite/bench/bench.py --bin target/release --stdin-dir $(BENCH_STDIN) --json target/bench.json $(BENCH_ARGS)
+
 build:
 	$(CARGO) build --release
 
 test:
 	$(CARGO) test --workspace
 
+# CI: every test, then the whole spec suite on the default device (PoCL there), with the
+# debug build of vv-spec (no second, release build of the workspace).
 ci:
 	$(CARGO) build --workspace --all-targets
 	$(CARGO) test --workspace
+	$(CARGO) run -p vv-testsuite --bin vv-spec -- --suite all $(SPEC_ARGS)
 
 clean:
 	$(CARGO) clean

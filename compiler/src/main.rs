@@ -57,7 +57,11 @@ fn after_help() -> String {
          vv-run hello.vvk --vms 4096 -- {{vm}}\n\n\
          Bundles are cached by the sha256 of the input, options and compiler ($VV_CACHE_DIR, else ~/.cache/vv):\n\
          building unchanged input again is a cache hit.\n\n\
-         Imports a program may use (module wasi_snapshot_preview1):\n  {}\n",
+         Imports a program may use (module wasi_snapshot_preview1):\n  {}\n\n\
+         Also provided, for the official spec tests: module spectest (print functions that do\n\
+         nothing, global_i32/i64/f32/f64, table, memory).\n\n\
+         Accepted: WebAssembly 2.0 (bulk memory, reference types, multi-value, sign extension,\n\
+         saturating conversions); SIMD, threads, tail calls and multiple memories are not.\n",
         calls.join(", ")
     )
 }

@@ -54,6 +54,11 @@ struct Opts {
     /// Run only files whose path (`wasm-v2/table.wast`) contains this text; repeatable.
     #[arg(long = "file", value_name = "SUBSTRING")]
     files: Vec<String>,
+    /// Run only every Nth of the selected files, starting at the Kth (`K/N`, 0-based): N
+    /// processes with shards 0/N .. N-1/N together run everything, each with its own device
+    /// compiler (drivers that build one program at a time per process then build in parallel).
+    #[arg(long, value_name = "K/N", value_parser = parse_shard)]
+    shard: Option<(usize, usize)>,
     /// OpenCL device: an index of `vv-run --list-devices` or part of a device name (default:
     /// $VV_TEST_DEVICE, else the first GPU, else the first CPU device).
     #[arg(long, value_name = "SPEC")]
@@ -85,6 +90,16 @@ fn main() -> ExitCode {
     }
 }
 
+fn parse_shard(s: &str) -> Result<(usize, usize), String> {
+    let bad = || format!("`{s}`: expected K/N with 0 <= K < N, e.g. 0/4");
+    let (k, n) = s.split_once('/').ok_or_else(bad)?;
+    let (k, n): (usize, usize) = (k.parse().map_err(|_| bad())?, n.parse().map_err(|_| bad())?);
+    if k >= n {
+        return Err(bad());
+    }
+    Ok((k, n))
+}
+
 fn default_expectations() -> PathBuf {
     let root = std::env::var_os("VV_TESTSUITE_DIR").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
     root.join("spec/expectations.txt")
@@ -104,6 +119,7 @@ fn plan_suites(opts: &Opts) -> Result<(Vec<FilePlan>, Vec<String>)> {
     };
     let mut plans = Vec::new();
     let mut known = Vec::new();
+    let mut selected = 0usize;
     for &version in versions {
         let mut files: Vec<_> = spec(version).filter(|f| f.name().ends_with(".wast")).collect();
         files.sort_by(|a, b| a.name().cmp(b.name()));
@@ -111,6 +127,10 @@ fn plan_suites(opts: &Opts) -> Result<(Vec<FilePlan>, Vec<String>)> {
             let path = format!("{}/{}", file.parent(), file.name());
             known.push(path.clone());
             if !opts.files.is_empty() && !opts.files.iter().any(|s| path.contains(s.as_str())) {
+                continue;
+            }
+            selected += 1;
+            if opts.shard.is_some_and(|(k, n)| (selected - 1) % n != k) {
                 continue;
             }
             if file.name().starts_with("simd_") {

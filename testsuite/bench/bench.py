@@ -1,0 +1,239 @@
+#!/usr/bin/env python3
+"""Throughput harness (`make bench`): every program of the C corpus as N VMs on the OpenCL device
+through vv-run, against the same .wasm with the same inputs on every CPU core with wasmtime (one
+process per core, the module compiled once per process, a fresh instance per run). A row counts
+only when the CPU's stdout and exit code equal vv-run's for every run compared.
+
+  python3 testsuite/bench/bench.py --bin target/release --stdin-dir STDIN [--vms 1024,4096,16384]
+      [--programs json,nbody] [--cpu-runs 2048] [--procs P] [--device X] [--json out.json]
+
+STDIN holds the per-VM inputs of the stdin programs (`STDIN/json/0..511`, `STDIN/wordfreq/...`,
+written by `VV_PROGRAMS_WRITE_STDIN=STDIN cargo test -p vv-testsuite --test programs -- wordfreq
+json`); VM i reads input i mod 512, argv programs get the arguments of tests/programs.rs.
+For each program: one cold start (empty vv and CUDA caches: the device build), one cached start,
+then one run per VM count; the CPU runs min(N, --cpu-runs) of the same inputs and its rate is
+compared with the GPU's at N. Prints a Markdown table per program, the best row of each and the
+geometric mean of the best GPU/CPU ratios; --json writes everything measured.
+"""
+import argparse
+import json
+import math
+import multiprocessing as mp
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+STDIN_INPUTS = 512
+# argv[1] of each program, as in testsuite/tests/programs.rs; None: the program reads stdin.
+ARGS = {"pbkdf2": "user{vm}", "scrypt": "pw-{vm}!", "json": None, "wordfreq": None}
+
+
+def args_of(program, vm):
+    a = ARGS.get(program, "{vm}")
+    return [] if a is None else [a.replace("{vm}", str(vm))]
+
+
+def vv_run(binary, vvk, vms, extra, env=None):
+    """Runs vv-run; returns the parsed summary (its stderr lines starting with `vv-run:`)."""
+    cmd = [binary, vvk, "--vms", str(vms)] + extra
+    p = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+    text = "\n".join(l for l in p.stderr.splitlines() if l.startswith("vv-run:"))
+
+    def num(pattern, cast=float):
+        m = re.search(pattern, text)
+        return cast(m.group(1)) if m else None
+
+    out = {
+        "built_s": num(r"built in ([0-9.]+) s"),
+        "loaded_s": num(r"loaded in ([0-9.]+) s"),
+        "wall_s": num(r"wall ([0-9.]+) s"),
+        "kernel_s": num(r"kernel ([0-9.]+) s"),
+        "launches": num(r"(\d+) launches", int),
+        "hypercalls": num(r"(\d+) hypercalls", int),
+        "device": (re.search(r"device: (.*)", text) or [None, None])[1],
+    }
+    if out["wall_s"] is None:
+        sys.exit(f"vv-run failed ({' '.join(cmd)}):\n{p.stderr[-3000:]}")
+    return out
+
+
+def cpu_worker(job):
+    """Runs the given VM indices of one program in one process; returns {vm: (exit code, stdout)}."""
+    wasm, program, indices, stdin_dir = job
+    import wasmtime
+
+    engine = wasmtime.Engine()
+    module = wasmtime.Module.from_file(engine, wasm)
+    linker = wasmtime.Linker(engine)
+    linker.define_wasi()
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        so = os.path.join(tmp, "out")
+        for vm in indices:
+            cfg = wasmtime.WasiConfig()
+            cfg.argv = [os.path.basename(wasm)] + args_of(program, vm)
+            cfg.stdout_file = so
+            if stdin_dir:
+                cfg.stdin_file = os.path.join(stdin_dir, str(vm % STDIN_INPUTS))
+            store = wasmtime.Store(engine)
+            store.set_wasi(cfg)
+            instance = linker.instantiate(store, module)
+            code = 0
+            try:
+                instance.exports(store)["_start"](store)
+            except wasmtime.ExitTrap as e:
+                code = e.code
+            with open(so, "rb") as f:
+                out[vm] = (code, f.read())
+    return out
+
+
+def cpu_run(wasm, program, runs, procs, stdin_dir):
+    jobs = [(wasm, program, list(range(p, runs, procs)), stdin_dir) for p in range(procs)]
+    with mp.Pool(procs) as pool:
+        pool.map(cpu_worker, [(wasm, program, [0], stdin_dir)] * procs)  # warm the processes
+        t = time.perf_counter()
+        results = {}
+        for r in pool.map(cpu_worker, jobs):
+            results.update(r)
+        wall = time.perf_counter() - t
+    return results, wall
+
+
+def check(results, out_dir):
+    """VMs whose CPU stdout or exit code differs from vv-run's --out-dir."""
+    with open(os.path.join(out_dir, "status.json")) as f:
+        status = {e["vm"]: e for e in json.load(f)}
+    bad = []
+    for vm, (code, stdout) in results.items():
+        with open(os.path.join(out_dir, f"{vm}.out"), "rb") as f:
+            same_out = f.read() == stdout
+        if not same_out or status[vm].get("exit") != code:
+            bad.append(vm)
+    return sorted(bad)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--bin", default=os.path.join(ROOT, "target/release"), help="directory with vvc and vv-run")
+    ap.add_argument("--stdin-dir", required=True, help="per-VM inputs of the stdin programs")
+    ap.add_argument("--vms", help="VM counts to sweep, comma-separated (default 1024,4096,16384,65536 on a GPU; 32,64 on a CPU device: a smoke run)")
+    ap.add_argument("--programs", default="", help="comma-separated corpus programs (default: all)")
+    ap.add_argument("--cpu-runs", type=int, default=2048, help="CPU runs per VM count, at most N (default 2048)")
+    ap.add_argument("--procs", type=int, default=os.cpu_count(), help="CPU processes (default: every core)")
+    ap.add_argument("--device", help="vv-run --device")
+    ap.add_argument("--json", help="write the results here")
+    a = ap.parse_args()
+
+    vvc, vvrun = os.path.join(a.bin, "vvc"), os.path.join(a.bin, "vv-run")
+    prog_dir = os.path.join(ROOT, "testsuite/programs")
+    programs = a.programs.split(",") if a.programs else sorted(f[:-5] for f in os.listdir(prog_dir) if f.endswith(".wasm"))
+    if a.vms is None:
+        listing = subprocess.run([vvrun, "--list-devices"], capture_output=True, text=True).stdout
+        default = next((l for l in listing.splitlines() if l.startswith("*")), "")
+        gpu = bool(a.device) or " GPU " in default
+        a.vms = "1024,4096,16384,65536" if gpu else "32,64"
+    counts = [int(n) for n in a.vms.split(",")]
+    device = ["--device", a.device] if a.device else []
+    work = tempfile.mkdtemp(prefix="vv-bench-")
+    results = {"date": time.strftime("%Y-%m-%d"), "procs": a.procs, "vms": counts, "programs": {}}
+    best_rows = []
+    try:
+        for program in programs:
+            wasm = os.path.join(prog_dir, program + ".wasm")
+            vvk = os.path.join(work, program + ".vvk")
+            subprocess.run([vvc, "build", wasm, "-o", vvk, "--no-cache"], check=True, stderr=subprocess.DEVNULL)
+            env = dict(os.environ, VV_CACHE_DIR=os.path.join(work, "vv-cache"), CUDA_CACHE_PATH=os.path.join(work, "cuda-cache"))
+            src_stdin = os.path.join(a.stdin_dir, program) if ARGS.get(program, "") is None else None
+            first = ["--"] + [ARGS.get(program) or "{vm}"] if src_stdin is None else []
+            stdin_flags = []
+            if src_stdin:
+                links = os.path.join(work, program + "-stdin")
+                os.makedirs(links, exist_ok=True)
+                for vm in range(max(counts)):
+                    os.symlink(os.path.join(src_stdin, str(vm % STDIN_INPUTS)), os.path.join(links, str(vm)))
+                stdin_flags = ["--stdin-dir", links]
+            cold = vv_run(vvrun, vvk, 1, device + stdin_flags + first, env)
+            cached = vv_run(vvrun, vvk, 1, device + stdin_flags + first, env)
+            rows = []
+            for n in counts:
+                out_dir = os.path.join(work, f"{program}-{n}")
+                gpu = vv_run(vvrun, vvk, n, device + stdin_flags + ["--out-dir", out_dir] + first, env)
+                runs = min(n, a.cpu_runs)
+                cpu, cpu_wall = cpu_run(wasm, program, runs, a.procs, src_stdin)
+                bad = check(cpu, out_dir)
+                shutil.rmtree(out_dir)
+                row = {
+                    "program": program,
+                    "vms": n,
+                    "heap": "4MiB",
+                    "interleave": 1,
+                    "gpu_runs_per_s": n / gpu["wall_s"],
+                    "cpu_runs_per_s": runs / cpu_wall,
+                    "cpu_runs": runs,
+                    "build_cold_s": cold["built_s"],
+                    "build_cached_s": cached["loaded_s"],
+                    "launches": gpu["launches"],
+                    "hypercalls": gpu["hypercalls"],
+                    "kernel_s": gpu["kernel_s"],
+                    "wall_s": gpu["wall_s"],
+                    "mismatches": len(bad),
+                    "first_mismatch": bad[:5],
+                    "device": gpu["device"],
+                }
+                row["ratio"] = row["gpu_runs_per_s"] / row["cpu_runs_per_s"]
+                rows.append(row)
+                print(
+                    f"{program} {n} VMs: GPU {row['gpu_runs_per_s']:.0f} runs/s (wall {gpu['wall_s']:.3f} s, kernel {gpu['kernel_s']:.3f} s), "
+                    f"CPU {row['cpu_runs_per_s']:.0f} runs/s ({runs} runs), ratio {row['ratio']:.2f}, mismatches {len(bad)}",
+                    file=sys.stderr,
+                    flush=True,
+                )
+            results["programs"][program] = rows
+            ok = [r for r in rows if r["mismatches"] == 0]
+            if ok:
+                best_rows.append(max(ok, key=lambda r: r["gpu_runs_per_s"]))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    header = "| program | VMs | heap | interleave | GPU runs/s | CPU runs/s | GPU/CPU | build cold (s) | build cached (s) | launches/run |"
+    print(f"device: {best_rows[0]['device'] if best_rows else '?'}; CPU: wasmtime on {a.procs} processes\n")
+    print("All VM counts:\n")
+    print(header)
+    print("| --- " * 10 + "|")
+    for program in programs:
+        for r in results["programs"].get(program, []):
+            print(row_text(r))
+    print("\nBest VM count of each program:\n")
+    print(header)
+    print("| --- " * 10 + "|")
+    for r in best_rows:
+        print(row_text(r))
+    if best_rows:
+        geomean = math.exp(sum(math.log(r["ratio"]) for r in best_rows) / len(best_rows))
+        results["geomean"] = geomean
+        print(f"\ngeomean GPU/CPU: {geomean:.1f}x")
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(results, f, indent=1)
+    if any(r["mismatches"] for rows in results["programs"].values() for r in rows):
+        sys.exit("outputs differ between the GPU and the CPU (rows marked MISMATCH do not count)")
+
+
+def row_text(r):
+    mark = "" if r["mismatches"] == 0 else f" MISMATCH ({r['mismatches']} VMs, e.g. {r['first_mismatch']})"
+    cold = "?" if r["build_cold_s"] is None else f"{r['build_cold_s']:.1f}"
+    cached = "?" if r["build_cached_s"] is None else f"{r['build_cached_s']:.3f}"
+    return (
+        f"| {r['program']}{mark} | {r['vms']} | {r['heap']} | {r['interleave']} | {r['gpu_runs_per_s']:.0f} | "
+        f"{r['cpu_runs_per_s']:.0f} | {r['ratio']:.2f} | {cold} | {cached} | {r['launches']} |"
+    )
+
+
+if __name__ == "__main__":
+    main()
