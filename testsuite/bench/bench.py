@@ -149,7 +149,7 @@ def main():
             vvk = os.path.join(work, program + ".vvk")
             subprocess.run([vvc, "build", wasm, "-o", vvk, "--no-cache"], check=True, stderr=subprocess.DEVNULL)
             env = dict(os.environ, VV_CACHE_DIR=os.path.join(work, "vv-cache"), CUDA_CACHE_PATH=os.path.join(work, "cuda-cache"))
-            src_stdin = os.path.join(a.stdin_dir, program) if ARGS.get(program, "") is None else None
+            src_stdin = os.path.join(os.path.abspath(a.stdin_dir), program) if ARGS.get(program, "") is None else None
             first = ["--"] + [ARGS.get(program) or "{vm}"] if src_stdin is None else []
             stdin_flags = []
             if src_stdin:
