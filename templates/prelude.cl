@@ -269,9 +269,12 @@ static inline ulong vv_rotr64(ulong x, ulong n) { return rotate(x, (64ul - (n & 
 
 /* ---- float semantics -------------------------------------------------------------------- */
 
-/* A NaN result with its quiet bit set (where the C compiler may have folded the operation away
-   and passed a signalling NaN operand through). */
-static inline float vv_quiet_f32(float x) { return isnan(x) ? as_float(as_uint(x) | 0x00400000u) : x; }
+/* An f64 NaN result with its quiet bit set (where the C compiler may have folded the operation
+   away and passed a signalling NaN operand through). */
+/* An f32 arithmetic result, any NaN as the canonical one: NVIDIA's f32 units make 0x7fffffff, a
+   C compiler may pass a signalling NaN through a folded operation; 0x7fc00000 is right for both
+   cases Wasm allows (canonical and arithmetic NaN results). */
+static inline float vv_nan_f32(float x) { return isnan(x) ? as_float(0x7fc00000u) : x; }
 static inline double vv_quiet_f64(double x) { return isnan(x) ? as_double(as_ulong(x) | 0x0008000000000000ul) : x; }
 
 static inline float vv_f32_min(float a, float b) {

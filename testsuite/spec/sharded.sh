@@ -4,6 +4,9 @@
 # shard's report to OUT_DIR/shard-K.txt and prints the per-suite and overall totals.
 #
 #   bash testsuite/spec/sharded.sh VV_SPEC_BINARY N OUT_DIR [vv-spec options...]
+#
+# Keep N x jobs modest (e.g. 8 shards with -j 2): every module gets its own OpenCL context, and
+# on an H100 12 shards of 16 jobs ran out of host memory creating them.
 set -uo pipefail
 BIN=$1 N=$2 OUT=$3
 shift 3

@@ -38,16 +38,15 @@ fn is_identity_literal(x: &str) -> bool {
     )
 }
 
-/// A float operation with such a literal operand: C compilers fold `x - 0`, `x + -0`, `x * 1`,
+/// An f64 operation with such a literal operand (f32 results are all canonicalized, see
+/// `vv_nan_f32`): C compilers fold `x - 0`, `x + -0`, `x * 1`,
 /// `x / 1`, `x * -1` and `-0 - x` to `x` or `-x`, which passes a signalling NaN through where
 /// Wasm requires a quiet one, so such results are quieted explicitly.
-fn quiet_folded(ty: Ty, expr: String, a: &str, b: &str) -> String {
-    if !(is_identity_literal(a) || is_identity_literal(b)) {
-        return expr;
-    }
-    match ty {
-        F32 => format!("vv_quiet_f32({expr})"),
-        _ => format!("vv_quiet_f64({expr})"),
+fn quiet_folded_f64(expr: String, a: &str, b: &str) -> String {
+    if is_identity_literal(a) || is_identity_literal(b) {
+        format!("vv_quiet_f64({expr})")
+    } else {
+        expr
     }
 }
 
@@ -124,17 +123,17 @@ pub fn binop(o: BinaryOp, a: &str, b: &str) -> Option<Op> {
         I64Rotl => op(LL, I64, format!("rotate({a}, {b} & 63ul)")),
         I64Rotr => op(LL, I64, format!("vv_rotr64({a}, {b})")),
 
-        F32Add => op(FF, F32, quiet_folded(F32, format!("{a} + {b}"), a, b)),
-        F32Sub => op(FF, F32, quiet_folded(F32, format!("{a} - {b}"), a, b)),
-        F32Mul => op(FF, F32, quiet_folded(F32, format!("{a} * {b}"), a, b)),
-        F32Div => op(FF, F32, quiet_folded(F32, format!("{a} / {b}"), a, b)),
-        F32Min => op(FF, F32, format!("vv_f32_min({a}, {b})")),
-        F32Max => op(FF, F32, format!("vv_f32_max({a}, {b})")),
+        F32Add => op(FF, F32, format!("vv_nan_f32({a} + {b})")),
+        F32Sub => op(FF, F32, format!("vv_nan_f32({a} - {b})")),
+        F32Mul => op(FF, F32, format!("vv_nan_f32({a} * {b})")),
+        F32Div => op(FF, F32, format!("vv_nan_f32({a} / {b})")),
+        F32Min => op(FF, F32, format!("vv_nan_f32(vv_f32_min({a}, {b}))")),
+        F32Max => op(FF, F32, format!("vv_nan_f32(vv_f32_max({a}, {b}))")),
         F32Copysign => op(FF, F32, format!("vv_f32_copysign({a}, {b})")),
-        F64Add => op(DD, F64, quiet_folded(F64, format!("{a} + {b}"), a, b)),
-        F64Sub => op(DD, F64, quiet_folded(F64, format!("{a} - {b}"), a, b)),
-        F64Mul => op(DD, F64, quiet_folded(F64, format!("{a} * {b}"), a, b)),
-        F64Div => op(DD, F64, quiet_folded(F64, format!("{a} / {b}"), a, b)),
+        F64Add => op(DD, F64, quiet_folded_f64(format!("{a} + {b}"), a, b)),
+        F64Sub => op(DD, F64, quiet_folded_f64(format!("{a} - {b}"), a, b)),
+        F64Mul => op(DD, F64, quiet_folded_f64(format!("{a} * {b}"), a, b)),
+        F64Div => op(DD, F64, quiet_folded_f64(format!("{a} / {b}"), a, b)),
         F64Min => op(DD, F64, format!("vv_f64_min({a}, {b})")),
         F64Max => op(DD, F64, format!("vv_f64_max({a}, {b})")),
         F64Copysign => op(DD, F64, format!("vv_f64_copysign({a}, {b})")),
@@ -160,11 +159,11 @@ pub fn unop(o: UnaryOp, a: &str) -> Option<Op> {
 
         F32Abs => op(&[F32], F32, format!("vv_f32_abs({a})")),
         F32Neg => op(&[F32], F32, format!("vv_f32_neg({a})")),
-        F32Ceil => op(&[F32], F32, format!("ceil({a})")),
-        F32Floor => op(&[F32], F32, format!("floor({a})")),
-        F32Trunc => op(&[F32], F32, format!("trunc({a})")),
-        F32Nearest => op(&[F32], F32, format!("rint({a})")),
-        F32Sqrt => op(&[F32], F32, format!("sqrt({a})")),
+        F32Ceil => op(&[F32], F32, format!("vv_nan_f32(ceil({a}))")),
+        F32Floor => op(&[F32], F32, format!("vv_nan_f32(floor({a}))")),
+        F32Trunc => op(&[F32], F32, format!("vv_nan_f32(trunc({a}))")),
+        F32Nearest => op(&[F32], F32, format!("vv_nan_f32(rint({a}))")),
+        F32Sqrt => op(&[F32], F32, format!("vv_nan_f32(sqrt({a}))")),
         F64Abs => op(&[F64], F64, format!("vv_f64_abs({a})")),
         F64Neg => op(&[F64], F64, format!("vv_f64_neg({a})")),
         F64Ceil => op(&[F64], F64, format!("ceil({a})")),
@@ -189,7 +188,7 @@ pub fn unop(o: UnaryOp, a: &str) -> Option<Op> {
         F32ConvertUI32 => op(&[I32], F32, format!("(float){a}")),
         F32ConvertSI64 => op(&[I64], F32, format!("(float)(long){a}")),
         F32ConvertUI64 => op(&[I64], F32, format!("(float){a}")),
-        F32DemoteF64 => op(&[F64], F32, format!("vv_quiet_f32((float){a})")),
+        F32DemoteF64 => op(&[F64], F32, format!("vv_nan_f32((float){a})")),
         F64ConvertSI32 => op(&[I32], F64, format!("(double)(int){a}")),
         F64ConvertUI32 => op(&[I32], F64, format!("(double){a}")),
         F64ConvertSI64 => op(&[I64], F64, format!("(double)(long){a}")),
