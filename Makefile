@@ -50,12 +50,15 @@ build:
 test:
 	$(CARGO) test --workspace
 
-# CI: every test, then the whole spec suite on the default device (PoCL there), with the
-# debug build of vv-spec (no second, release build of the workspace).
+# CI: every test, then on the default device (PoCL there, debug build of vv-spec) all of wasm-v1
+# and the wasm-v2 files of what 2.0 added (bulk memory, reference types, tables, segments,
+# sign extension, saturating conversions, multi-value) or changed; the whole wasm-v2 set (`make
+# spec`) does not fit CI's 30 minutes on 2 cores next to the other tests.
+SPEC_CI := --suite all --file wasm-v1/ $(foreach f,bulk memory_copy memory_fill memory_init data elem table ref_ select global binary conversions i32 i64 block br_table call_indirect linking imports,--file wasm-v2/$(f))
 ci:
 	$(CARGO) build --workspace --all-targets
 	$(CARGO) test --workspace
-	$(CARGO) run -p vv-testsuite --bin vv-spec -- --suite all $(SPEC_ARGS)
+	$(CARGO) run -p vv-testsuite --bin vv-spec -- $(SPEC_CI) $(SPEC_ARGS)
 
 clean:
 	$(CARGO) clean
