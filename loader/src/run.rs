@@ -185,6 +185,15 @@ fn field(state: &[u32], n: usize, field: usize, vm: usize) -> u32 {
     state[field * n + vm]
 }
 
+/// The trap and the function of trapped VM `k` of a state read back for `n` VMs, the first of
+/// which is VM `first` of the run (for the message).
+pub(crate) fn trap_of(bundle: &Bundle, state: &[u32], n: usize, k: usize, first: usize) -> Result<(Trap, String), RunError> {
+    let code = field(state, n, abi::STATE_CODE, k);
+    let trap = Trap::from_code(code)
+        .ok_or_else(|| RunError::Abi(format!("VM {} trapped with code {code}, which the ABI does not define", first + k)))?;
+    Ok((trap, bundle.function_name(field(state, n, abi::STATE_TRAP_FUNC, k)).to_string()))
+}
+
 /// What all devices of a run share.
 pub(crate) struct Shared<'a> {
     pub bundle: &'a Bundle,
@@ -251,7 +260,7 @@ pub(crate) fn execute(
 
         if let Some(steps) = input.steps.as_mut() {
             let t = Instant::now();
-            sequence::advance(queue, &mut bufs, bundle, &mut status, steps)?;
+            sequence::advance(queue, &mut bufs, bundle, &mut status, steps, first)?;
             progress.phases.transfer += t.elapsed();
         }
         let mut waiting = Vec::new();
@@ -302,11 +311,8 @@ pub(crate) fn execute(
         let status = match at(abi::STATE_STATUS) {
             abi::STATUS_EXITED => VmStatus::Exited(at(abi::STATE_CODE)),
             abi::STATUS_TRAPPED => {
-                let code = at(abi::STATE_CODE);
-                let trap = Trap::from_code(code).ok_or_else(|| {
-                    RunError::Abi(format!("VM {} trapped with code {code}, which the ABI does not define", first + k))
-                })?;
-                VmStatus::Trapped { trap, function: bundle.function_name(at(abi::STATE_TRAP_FUNC)).to_string() }
+                let (trap, function) = trap_of(bundle, &state, n, k, first)?;
+                VmStatus::Trapped { trap, function }
             }
             _ => VmStatus::Running { function: bundle.function_name(at(abi::STATE_FUNC)).to_string() },
         };

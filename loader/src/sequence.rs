@@ -7,7 +7,8 @@ use crate::vm_state::VmBuffers;
 use crate::Call;
 use opencl3::command_queue::CommandQueue;
 use opencl3::types::CL_BLOCKING;
-use vv_bundle::abi::{self, Trap, STATE_FIELDS};
+use crate::run::trap_of;
+use vv_bundle::abi::{self, STATE_FIELDS};
 use vv_bundle::Bundle;
 
 /// One VM's calls and the outcomes of the steps it finished (instantiation first).
@@ -38,7 +39,7 @@ impl Steps {
     }
 }
 
-fn outcome(bundle: &Bundle, state: &[u32], n: usize, k: usize, results: Vec<u64>) -> Result<CallOutcome, RunError> {
+fn outcome(bundle: &Bundle, state: &[u32], n: usize, k: usize, first: usize, results: Vec<u64>) -> Result<CallOutcome, RunError> {
     let at = |f: usize| state[f * n + k];
     match at(abi::STATE_STATUS) {
         // The entry exits with 0 when the invoked export returns; `proc_exit` stops elsewhere.
@@ -47,22 +48,23 @@ fn outcome(bundle: &Bundle, state: &[u32], n: usize, k: usize, results: Vec<u64>
         }
         abi::STATUS_EXITED => Ok(CallOutcome::Exited(at(abi::STATE_CODE))),
         abi::STATUS_TRAPPED => {
-            let code = at(abi::STATE_CODE);
-            let trap = Trap::from_code(code).ok_or_else(|| RunError::Abi(format!("VM {k} trapped with code {code}, which the ABI does not define")))?;
-            Ok(CallOutcome::Trapped { trap, function: bundle.function_name(at(abi::STATE_TRAP_FUNC)).to_string() })
+            let (trap, function) = trap_of(bundle, state, n, k, first)?;
+            Ok(CallOutcome::Trapped { trap, function })
         }
-        other => Err(RunError::Abi(format!("VM {k} is not finished (status {other})"))),
+        other => Err(RunError::Abi(format!("VM {} is not finished (status {other})", first + k))),
     }
 }
 
 /// Records the step of every VM in `status` that has stopped and starts its next call, on the
-/// device and in `status`. Returns how many VMs were started again.
+/// device and in `status` (`first`: the run's number of the first of them, for messages).
+/// Returns how many VMs were started again.
 pub fn advance(
     queue: &CommandQueue,
     bufs: &mut VmBuffers,
     bundle: &Bundle,
     status: &mut [u32],
     steps: &mut [Steps],
+    first: usize,
 ) -> Result<usize, RunError> {
     let stopped = |s: u32| s == abi::STATUS_EXITED || s == abi::STATUS_TRAPPED;
     if !status.iter().zip(steps.iter()).any(|(s, st)| stopped(*s) && st.pending()) {
@@ -85,7 +87,7 @@ pub fn advance(
             continue;
         }
         let results = (0..st.result_count(bundle)).map(|row| rows[row * n + k]).collect();
-        let out = outcome(bundle, &state, n, k, results)?;
+        let out = outcome(bundle, &state, n, k, first, results)?;
         let exited = matches!(out, CallOutcome::Exited(_));
         st.outcomes.push(out);
         let next = st.outcomes.len() - 1;
