@@ -378,6 +378,17 @@ static inline uint vv_hc_copy_iovec_list(vm_t *vm, uint iovs, uint count) {
     return 0u;
 }
 
+/* Copies `len` bytes at `ptr` into the hypercall buffer, as many as it holds (serverless_response). */
+static inline uint vv_hc_copy_range(vm_t *vm, uint ptr, uint len) {
+    __global uchar *dst = vv_hc_buf(vm);
+    if ((ulong)ptr + len > vm->mem_bytes) return VV_TRAP_OOB;
+    uint take = min(len, (uint)VV_HC_DATA_BYTES);
+    for (uint j = 0u; j < take; j++)
+        dst[j] = (uchar)vv_load8(vm, (ulong)ptr + j);
+    VV_HC(VV_HC_LEN) = take;
+    return 0u;
+}
+
 /* Applies the host's answer: `count, (address, length) x count, bytes` into linear memory. */
 static inline uint vv_hc_apply(vm_t *vm) {
     __global uchar *buf = vv_hc_buf(vm);

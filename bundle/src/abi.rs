@@ -8,6 +8,10 @@
 //!   initial globals. The host zero-fills `mem` before it.
 //! - `vv_run(mem, stack, globals, state, hc_hdr, hc_data, nvms, fuel)`: runs every VM whose status
 //!   is `STATUS_RUNNING` until it exits, traps, makes a hypercall or spends `fuel`.
+//! - `vv_reset(mem, globals, state, image, image_len, nvms, list, count, func, fp, pages, invoke)`:
+//!   puts the `count` VMs whose ids are in `list` back to their start, on the device: zeros from
+//!   `image_len` up to the memory they grew to, the image, the initial globals, and state fields
+//!   RUNNING at `func` with `fp`, `pages` and `invoke` (what serving does between requests).
 //!
 //! Buffers, per VM: `mem` max_pages * 64 KiB bytes (interleaved); `stack` `stack_rows` ulongs,
 //! row-major (`stack[row * nvms + vm]`), rows `0..invoke_slots` carry invoke arguments and results
@@ -155,6 +159,10 @@ pub enum HostCall {
     RandomGet = 14,
     ProcExit = 15,
     SchedYield = 16,
+    /// `env.serverless_invoke(buf, cap) -> len`: waits for the next request and copies it to `buf`.
+    ServerlessInvoke = 17,
+    /// `env.serverless_response(ptr, len)`: answers the request being served.
+    ServerlessResponse = 18,
 }
 
 /// What the kernel copies into the hypercall data buffer before leaving for the host.
@@ -166,6 +174,8 @@ pub enum CopyIn {
     IovecData,
     /// The iovec list itself (args 1 and 2, 8 bytes an entry): where `fd_read` scatters.
     IovecList,
+    /// The bytes at address arg 0, arg 1 of them: what `serverless_response` sends.
+    Range,
 }
 
 /// How a host call is carried out.
@@ -189,7 +199,7 @@ pub enum ValKind {
 }
 
 impl HostCall {
-    pub const ALL: [HostCall; 16] = [
+    pub const ALL: [HostCall; 18] = [
         HostCall::ArgsGet,
         HostCall::ArgsSizesGet,
         HostCall::EnvironGet,
@@ -206,9 +216,13 @@ impl HostCall {
         HostCall::RandomGet,
         HostCall::ProcExit,
         HostCall::SchedYield,
+        HostCall::ServerlessInvoke,
+        HostCall::ServerlessResponse,
     ];
 
     pub const WASI_MODULE: &'static str = "wasi_snapshot_preview1";
+    /// Module of the serverless calls, as guests of the original VectorVisor import them.
+    pub const SERVERLESS_MODULE: &'static str = "env";
 
     pub fn from_id(id: u32) -> Option<HostCall> {
         HostCall::ALL.into_iter().find(|c| *c as u32 == id)
@@ -216,13 +230,19 @@ impl HostCall {
 
     /// Looks up an import by module and field name.
     pub fn lookup(module: &str, name: &str) -> Option<HostCall> {
-        if module != Self::WASI_MODULE {
-            return None;
-        }
-        HostCall::ALL.into_iter().find(|c| c.wasi_name() == name)
+        HostCall::ALL.into_iter().find(|c| c.module() == module && c.name() == name)
     }
 
-    pub fn wasi_name(self) -> &'static str {
+    /// The import module the call belongs to.
+    pub fn module(self) -> &'static str {
+        match self {
+            HostCall::ServerlessInvoke | HostCall::ServerlessResponse => Self::SERVERLESS_MODULE,
+            _ => Self::WASI_MODULE,
+        }
+    }
+
+    /// The import's field name.
+    pub fn name(self) -> &'static str {
         match self {
             HostCall::ArgsGet => "args_get",
             HostCall::ArgsSizesGet => "args_sizes_get",
@@ -240,10 +260,13 @@ impl HostCall {
             HostCall::RandomGet => "random_get",
             HostCall::ProcExit => "proc_exit",
             HostCall::SchedYield => "sched_yield",
+            HostCall::ServerlessInvoke => "serverless_invoke",
+            HostCall::ServerlessResponse => "serverless_response",
         }
     }
 
-    /// Parameter kinds and whether the call returns an i32 errno.
+    /// Parameter kinds and whether the call returns an i32 (an errno for WASI calls, the request's
+    /// length for `serverless_invoke`).
     pub fn signature(self) -> (&'static [ValKind], bool) {
         match self {
             HostCall::ArgsGet
@@ -253,7 +276,8 @@ impl HostCall {
             | HostCall::ClockResGet
             | HostCall::FdFdstatGet
             | HostCall::FdPrestatGet
-            | HostCall::RandomGet => (&[I32, I32], true),
+            | HostCall::RandomGet
+            | HostCall::ServerlessInvoke => (&[I32, I32], true),
             HostCall::ClockTimeGet => (&[I32, I64, I32], true),
             HostCall::FdWrite | HostCall::FdRead => (&[I32, I32, I32, I32], true),
             HostCall::FdClose => (&[I32], true),
@@ -261,6 +285,7 @@ impl HostCall {
             HostCall::FdPrestatDirName => (&[I32, I32, I32], true),
             HostCall::ProcExit => (&[I32], false),
             HostCall::SchedYield => (&[], true),
+            HostCall::ServerlessResponse => (&[I32, I32], false),
         }
     }
 
@@ -268,6 +293,7 @@ impl HostCall {
         match self {
             HostCall::FdWrite => Service::Host(CopyIn::IovecData),
             HostCall::FdRead => Service::Host(CopyIn::IovecList),
+            HostCall::ServerlessResponse => Service::Host(CopyIn::Range),
             HostCall::ProcExit => Service::DeviceExit,
             HostCall::SchedYield => Service::DeviceYield,
             _ => Service::Host(CopyIn::None),

@@ -51,18 +51,23 @@ struct BuildArgs {
 }
 
 fn after_help() -> String {
-    let calls: Vec<&str> = HostCall::ALL.iter().map(|c| c.wasi_name()).collect();
+    let of = |module: &str| -> String {
+        let names: Vec<&str> = HostCall::ALL.iter().filter(|c| c.module() == module).map(|c| c.name()).collect();
+        names.join(", ")
+    };
     format!(
         "Examples:\n  vvc build hello.wasm -o hello.vvk\n  vvc build prog.wat --heap-size 16MiB --emit-cl prog.cl\n  \
          vv-run hello.vvk --vms 4096 -- {{vm}}\n\n\
          Bundles are cached by the sha256 of the input, options and compiler ($VV_CACHE_DIR, else ~/.cache/vv):\n\
          building unchanged input again is a cache hit.\n\n\
-         Imports a program may use (module wasi_snapshot_preview1):\n  {}\n\n\
+         Imports a program may use (module wasi_snapshot_preview1):\n  {}\n\
+         and, for a program that serves requests in a loop under `vv-run serve` (module env):\n  {}\n\n\
          Also provided, for the official spec tests: module spectest (print functions that do\n\
          nothing, global_i32/i64/f32/f64, table, memory).\n\n\
          Accepted: WebAssembly 2.0 (bulk memory, reference types, multi-value, sign extension,\n\
          saturating conversions); SIMD, threads, tail calls and multiple memories are not.\n",
-        calls.join(", ")
+        of(HostCall::WASI_MODULE),
+        of(HostCall::SERVERLESS_MODULE)
     )
 }
 

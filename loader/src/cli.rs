@@ -2,7 +2,7 @@
 //! examples, and turning options into a `RunConfig`. No OpenCL here.
 
 use anyhow::{bail, Context, Result};
-use clap::{Parser, ValueEnum};
+use clap::{Parser, Subcommand, ValueEnum};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use vv_loader::{CachePolicy, DeviceChoice, DeviceSet, LoadOptions, RunConfig, Stdin};
@@ -55,10 +55,13 @@ Environment:
 /// Run a compiled WebAssembly program (a .vvk bundle from `vvc build`) as many independent VMs
 /// on an OpenCL device, one VM per work-item; their WASI calls are served by the host.
 #[derive(Debug, Parser)]
-#[command(name = "vv-run", version, after_help = EXAMPLES)]
+#[command(name = "vv-run", version, after_help = EXAMPLES, args_conflicts_with_subcommands = true)]
 pub struct Opts {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// The bundle to run, as written by `vvc build`.
-    #[arg(value_name = "PROG.vvk", required_unless_present = "list_devices")]
+    #[arg(value_name = "PROG.vvk", required_unless_present_any = ["list_devices"])]
     pub prog: Option<PathBuf>,
 
     /// How many VMs (independent copies of the program) to run.
@@ -125,29 +128,40 @@ pub struct Opts {
     pub args: Vec<String>,
 }
 
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Keep N VMs resident on the device and answer HTTP requests with them (see `vv-run serve --help`).
+    Serve(crate::serve_cli::ServeOpts),
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum CacheArg {
     On,
     Off,
 }
 
-fn parse_env(s: &str) -> Result<(String, String), String> {
+pub fn parse_env(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
         Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
         _ => Err(format!("expected K=V, got {s:?}")),
     }
 }
 
+/// Build and cache options of either command.
+pub fn load_options(cache: CacheArg, cl_options: &Option<String>) -> LoadOptions {
+    LoadOptions {
+        cache: match cache {
+            CacheArg::On => CachePolicy::Always,
+            CacheArg::Off => CachePolicy::Never,
+        },
+        cache_dir: None,
+        extra_build_options: cl_options.clone().unwrap_or_default(),
+    }
+}
+
 impl Opts {
     pub fn load_options(&self) -> LoadOptions {
-        LoadOptions {
-            cache: match self.binary_cache {
-                CacheArg::On => CachePolicy::Always,
-                CacheArg::Off => CachePolicy::Never,
-            },
-            cache_dir: None,
-            extra_build_options: self.cl_options.clone().unwrap_or_default(),
-        }
+        load_options(self.binary_cache, &self.cl_options)
     }
 
     pub fn run_config(&self) -> Result<RunConfig> {

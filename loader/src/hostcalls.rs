@@ -4,12 +4,12 @@
 use crate::error::{ClContext, RunError};
 use crate::transfer::{plan_spans, read_span, write_span, Span, MERGE_SLACK};
 use crate::vm_state::VmBuffers;
-use crate::wasi::{self, Reply, Request, VmContext};
+use crate::wasi::{self, Next, Reply, Request, VmContext};
 use opencl3::command_queue::CommandQueue;
 use opencl3::types::{CL_BLOCKING, CL_NON_BLOCKING};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
-use vv_bundle::abi::{HC_DATA_BYTES, HC_RESULT, HC_WORDS, STATUS_RUNNING};
+use vv_bundle::abi::{HC_DATA_BYTES, HC_RESULT, HC_WORDS, STATE_CODE, STATUS_EXITED, STATUS_RUNNING};
 
 /// Waiting VMs per host thread below which servicing stays on one thread.
 const PER_THREAD: usize = 64;
@@ -58,15 +58,18 @@ impl Drop for Taken<'_> {
     }
 }
 
-/// Time one round spent moving bytes and servicing calls.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct RoundTimes {
+/// What one round did: time spent moving bytes and servicing calls, and the VMs left waiting.
+#[derive(Debug, Default, Clone)]
+pub struct Round {
     pub transfer: Duration,
     pub service: Duration,
+    /// VMs whose call stays unanswered (`serverless_invoke` with no request yet), in order.
+    pub parked: Vec<usize>,
 }
 
 /// Services every VM in `waiting` (sorted VM indices whose status is HYPERCALL) and marks them
-/// RUNNING in `status` (the host copy of the status row) and on the device.
+/// RUNNING in `status` (the host copy of the status row) and on the device; a VM whose reply
+/// says so stays waiting (`Round::parked`) or ends (EXITED, with its exit code).
 pub fn service_round(
     queue: &CommandQueue,
     bufs: &mut VmBuffers,
@@ -74,8 +77,8 @@ pub fn service_round(
     waiting: &[usize],
     contexts: &mut [VmContext],
     threads: &HostThreads,
-) -> Result<RoundTimes, RunError> {
-    let (Some(&lo), Some(&hi)) = (waiting.first(), waiting.last()) else { return Ok(RoundTimes::default()) };
+) -> Result<Round, RunError> {
+    let (Some(&lo), Some(&hi)) = (waiting.first(), waiting.last()) else { return Ok(Round::default()) };
     let t0 = Instant::now();
 
     // Headers of rows lo..=hi, then the copy-in bytes each call needs.
@@ -106,9 +109,20 @@ pub fn service_round(
     let t2 = Instant::now();
 
     // Results into the headers, copy-outs into the data rows, RUNNING into the status row.
+    let mut parked = Vec::new();
+    let mut exits = Vec::new();
     for (&vm, reply) in waiting.iter().zip(&replies) {
-        hdr[(vm - lo) * HC_WORDS + HC_RESULT] = reply.errno as u64;
-        status[vm] = STATUS_RUNNING;
+        match reply.next {
+            Next::Resume => {
+                hdr[(vm - lo) * HC_WORDS + HC_RESULT] = reply.errno as u64;
+                status[vm] = STATUS_RUNNING;
+            }
+            Next::Wait => parked.push(vm),
+            Next::Exit(code) => {
+                status[vm] = STATUS_EXITED;
+                exits.push((vm, [code]));
+            }
+        }
     }
     let encoded: Vec<Vec<u8>> = replies.iter().map(|r| r.copy_out.encode()).collect();
     let outs: Vec<(usize, usize)> = waiting.iter().zip(&encoded).map(|(&vm, e)| (vm, e.len())).collect();
@@ -126,10 +140,16 @@ pub fn service_round(
                 })
             })
             .and_then(|()| queue.enqueue_write_buffer(&mut bufs.state, CL_NON_BLOCKING, lo * 4, &status[lo..=hi], &[]).map(drop))
+            .and_then(|()| {
+                let n = bufs.nvms;
+                exits.iter().try_for_each(|(vm, code)| {
+                    queue.enqueue_write_buffer(&mut bufs.state, CL_NON_BLOCKING, (STATE_CODE * n + vm) * 4, code, &[]).map(drop)
+                })
+            })
     };
     let finished = queue.finish();
     enqueued.and(finished).cl("writing hypercall replies")?;
-    Ok(RoundTimes { transfer: (t1 - t0) + t2.elapsed(), service: t2 - t1 })
+    Ok(Round { transfer: (t1 - t0) + t2.elapsed(), service: t2 - t1, parked })
 }
 
 /// The host buffer of one output span: each VM's encoding at its row, zeros elsewhere.

@@ -35,6 +35,7 @@ pub mod program;
 pub mod report;
 mod run;
 mod sequence;
+pub mod serve;
 pub mod shard;
 mod transfer;
 pub mod vm_state;
@@ -137,7 +138,7 @@ impl Default for RunConfig {
 
 /// A bundle built for one device, ready to run any number of times.
 pub struct Loader {
-    dev: DeviceProgram,
+    pub(crate) dev: DeviceProgram,
     bundle: Bundle,
 }
 

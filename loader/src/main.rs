@@ -2,12 +2,13 @@
 //! their outcomes. Thin: options in `cli.rs`, all work in the `vv_loader` library.
 
 mod cli;
+mod serve_cli;
 
 use anyhow::{Context, Result};
 use clap::Parser;
 use std::io::Write;
 use std::process::ExitCode;
-use vv_loader::{device, read_bundle_file, DeviceChoice, DeviceInfo, Loader, MultiLoader};
+use vv_loader::{device, read_bundle_file, serve, DeviceChoice, DeviceInfo, Loader, MultiLoader};
 
 fn main() -> ExitCode {
     let opts = cli::Opts::parse();
@@ -21,6 +22,9 @@ fn main() -> ExitCode {
 }
 
 fn run(opts: &cli::Opts) -> Result<u8> {
+    if let Some(cli::Command::Serve(serve)) = &opts.command {
+        return serve_main(serve);
+    }
     if opts.list_devices {
         print!("{}", device::format_list(&device::enumerate()?));
         return Ok(0);
@@ -58,6 +62,57 @@ fn run(opts: &cli::Opts) -> Result<u8> {
     }
     eprint!("{}", report.summary());
     Ok(report.exit_code() as u8)
+}
+
+fn serve_main(opts: &serve_cli::ServeOpts) -> Result<u8> {
+    let cfg = opts.config()?;
+    let bundle = read_bundle_file(&opts.prog)?;
+    let devices = device::enumerate()?;
+    let dev = device::select(&devices, opts.device.as_ref().unwrap_or(&DeviceChoice::Default))?;
+    describe(dev);
+    let loader = Loader::with_options(bundle, &DeviceChoice::Index(dev.index), &cli::load_options(opts.binary_cache, &opts.cl_options))?;
+    eprintln!("vv-run: {}", loader.build_info());
+    let style = serve::Style::of(loader.bundle());
+    restore_default_signal_actions();
+    let summary = serve::serve(&loader, &cfg, shutdown_signal(), |addr| {
+        eprintln!("vv-run: serving {} ({style:?} style) with {} VMs on http://{addr}", opts.prog.display(), cfg.vms);
+    })?;
+    eprintln!(
+        "vv-run: stopped after {} requests ({} answered with a result), {} launches",
+        summary.requests, summary.completed, summary.launches
+    );
+    Ok(0)
+}
+
+/// LLVM inside PoCL installs SIGINT/SIGTERM handlers that re-raise with the default action; the
+/// server's handlers would chain into them and the process would die instead of draining.
+fn restore_default_signal_actions() {
+    #[cfg(unix)]
+    // SAFETY: setting the default action of two signals; no handler of ours is replaced.
+    unsafe {
+        libc::signal(libc::SIGINT, libc::SIG_DFL);
+        libc::signal(libc::SIGTERM, libc::SIG_DFL);
+    }
+}
+
+/// Resolves at SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = interrupt => {}
+                _ = term.recv() => {}
+            }
+        }
+        Err(_) => {
+            let _ = interrupt.await;
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+    eprintln!("vv-run: shutting down: finishing the requests in flight");
 }
 
 fn describe(dev: &DeviceInfo) {

@@ -150,10 +150,10 @@ impl ShardInput {
 
 /// A device's kernels and work sizes for a number of VMs: what is checked before anything runs.
 pub(crate) struct Prepared {
-    init: Kernel,
-    kernel: Kernel,
-    sizes: WorkSizes,
-    init_sizes: WorkSizes,
+    pub init: Kernel,
+    pub kernel: Kernel,
+    pub sizes: WorkSizes,
+    pub init_sizes: WorkSizes,
 }
 
 impl Prepared {
@@ -280,10 +280,14 @@ pub(crate) fn execute(
             break;
         }
         if !waiting.is_empty() {
-            let times = service_round(queue, &mut bufs, &mut status, &waiting, &mut input.contexts, threads)?;
-            progress.phases.transfer += times.transfer;
-            progress.phases.service += times.service;
+            let round = service_round(queue, &mut bufs, &mut status, &waiting, &mut input.contexts, threads)?;
+            progress.phases.transfer += round.transfer;
+            progress.phases.service += round.service;
             progress.hypercalls += waiting.len() as u64;
+            if running == 0 && round.parked.len() == waiting.len() {
+                // Only a server hands out requests; nothing is left to run.
+                break;
+            }
         }
         let out_of_launches = cfg.max_launches.is_some_and(|m| progress.launches >= m);
         let out_of_time = cfg.timeout.is_some_and(|t| start.elapsed() >= t);

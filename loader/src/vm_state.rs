@@ -160,6 +160,8 @@ pub struct VmBuffers {
     pub state: Buffer<u32>,
     pub hc_hdr: Buffer<u64>,
     pub hc_data: Buffer<u8>,
+    /// The padded memory image, on the device once `initialize` ran (`vv_reset` reads it).
+    pub image: Option<Buffer<u8>>,
 }
 
 fn buffer<T>(context: &Context, count: u64, what: &'static str) -> Result<Buffer<T>, RunError> {
@@ -178,11 +180,12 @@ impl VmBuffers {
             state: buffer(context, n * STATE_FIELDS as u64, "allocating VM state")?,
             hc_hdr: buffer(context, n * HC_WORDS as u64, "allocating hypercall headers")?,
             hc_data: buffer(context, n * HC_DATA_BYTES as u64, "allocating hypercall data")?,
+            image: None,
         })
     }
 
-    /// Zeroes memory, runs `vv_init` with the padded image, and uploads the initial state and
-    /// the invoke rows. Waits until the device is done.
+    /// Zeroes memory, runs `vv_init` with the padded image (kept as `image`), and uploads the
+    /// initial state and the invoke rows. Waits until the device is done.
     pub fn initialize(
         &mut self,
         context: &Context,
@@ -220,6 +223,7 @@ impl VmBuffers {
             }
             queue.finish().cl("initializing VMs")?;
             trace!("VMs initialized");
+            self.image = Some(image_buf);
         }
         Ok(())
     }

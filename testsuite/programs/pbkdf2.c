@@ -14,8 +14,6 @@
 #define CHAIN 128
 
 #include "sha256.h"
-    }
-}
 
 static void hex(const uint8_t *p, size_t n, char *out) {
     static const char digits[] = "0123456789abcdef";

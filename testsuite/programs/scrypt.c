@@ -15,8 +15,6 @@
 #define SCRYPT_R 2
 
 #include "sha256.h"
-    }
-}
 
 static uint32_t rotl(uint32_t x, int n) { return (x << n) | (x >> (32 - n)); }
 

@@ -134,3 +134,5 @@ static void pbkdf2_sha256(const uint8_t *pw, size_t pwlen, const uint8_t *salt, 
         memcpy(out, t, take);
         out += take;
         outlen -= take;
+    }
+}

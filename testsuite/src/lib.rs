@@ -73,6 +73,8 @@ pub mod reference {
         stderr: Vec<u8>,
         rng: u64,
         started: Instant,
+        /// `serverless_invoke` has handed over stdin (a guest's one request in a batch run).
+        invoked: bool,
     }
 
     impl Host {
@@ -90,6 +92,7 @@ pub mod reference {
                 // Deterministic, so that reference runs are reproducible.
                 rng: 0x853c_49e6_748f_ea9b,
                 started: Instant::now(),
+                invoked: false,
             }
         }
 
@@ -375,6 +378,49 @@ pub mod reference {
         linker.func_wrap(WASI, "sched_yield", |_: Caller<'_, Host>| -> i32 {
             ESUCCESS
         })?;
+        add_serverless(linker)
+    }
+
+    /// The serverless calls of resident guests, as a batch run of vv-run gives them: the first
+    /// `serverless_invoke` hands over stdin as the one request, the next ends the run with exit
+    /// code 0; responses go to stdout.
+    fn add_serverless(linker: &mut Linker<Host>) -> Result<(), Error> {
+        linker.func_wrap(
+            "env",
+            "serverless_invoke",
+            |mut caller: Caller<'_, Host>, buf: i32, cap: i32| -> Result<i32, Error> {
+                if caller.data().invoked {
+                    return Err(Error::i32_exit(0));
+                }
+                caller.data_mut().invoked = true;
+                let mut len = 0;
+                let errno = with_mem(&mut caller, |mem, host| {
+                    let n = host.stdin.len().min(cap as u32 as usize);
+                    mem.write(buf, &host.stdin[..n])?;
+                    len = n as i32;
+                    Ok(())
+                });
+                if errno != ESUCCESS {
+                    return Err(Error::new("serverless_invoke: the buffer is outside memory"));
+                }
+                Ok(len)
+            },
+        )?;
+        linker.func_wrap(
+            "env",
+            "serverless_response",
+            |mut caller: Caller<'_, Host>, ptr: i32, len: i32| -> Result<(), Error> {
+                let errno = with_mem(&mut caller, |mem, host| {
+                    let bytes = mem.bytes(ptr, len as u32 as usize)?;
+                    host.stdout.extend_from_slice(bytes);
+                    Ok(())
+                });
+                if errno != ESUCCESS {
+                    return Err(Error::new("serverless_response: the response is outside memory"));
+                }
+                Ok(())
+            },
+        )?;
         Ok(())
     }
 

@@ -1003,9 +1003,10 @@ impl<'a> FunctionWriter<'a> {
                     CopyIn::None => {}
                     CopyIn::IovecData => self.line(format!("VV_TRAP_IF(vv_hc_copy_iovec_data(vm, {}, {}));", args[1], args[2])),
                     CopyIn::IovecList => self.line(format!("VV_TRAP_IF(vv_hc_copy_iovec_list(vm, {}, {}));", args[1], args[2])),
+                    CopyIn::Range => self.line(format!("VV_TRAP_IF(vv_hc_copy_range(vm, {}, {}));", args[0], args[1])),
                 }
                 let (rid, rlabel) = self.new_resume(live, below, ResumeKind::Hypercall);
-                self.line(format!("VV_HYPERCALL({}u, {rid}u); /* {} */", call as u32, call.wasi_name()));
+                self.line(format!("VV_HYPERCALL({}u, {rid}u); /* {} */", call as u32, call.name()));
                 self.label_line(&rlabel);
                 if returns {
                     let dst = self.push(Ty::I32);

@@ -2,6 +2,7 @@
 //! stdout/stderr, the run's clock and a random stream. Plain data; no OpenCL, no I/O.
 
 use super::random::SplitMix64;
+use super::serverless::Inbox;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -18,6 +19,8 @@ pub struct VmContext {
     /// When the run started: the zero of the monotonic and CPU-time clocks.
     pub(super) started: Instant,
     pub(super) rng: SplitMix64,
+    /// The request `serverless_invoke` hands over: in a batch run, stdin once.
+    pub serverless: Inbox,
 }
 
 impl VmContext {
@@ -25,6 +28,7 @@ impl VmContext {
         VmContext {
             args,
             env: env.iter().map(|(k, v)| format!("{k}={v}")).collect(),
+            serverless: Inbox::once(stdin.clone()),
             stdin,
             stdin_pos: 0,
             stdout: Vec::new(),

@@ -7,6 +7,7 @@ mod context;
 mod copyout;
 mod fd;
 mod random;
+pub mod serverless;
 
 pub use context::VmContext;
 pub use copyout::CopyOut;
@@ -36,11 +37,24 @@ impl<'a> Request<'a> {
     }
 }
 
-/// The host's answer: the errno for `HC_RESULT` and what to write into guest memory.
+/// The host's answer: the result word for `HC_RESULT` (the errno of a WASI call), what to write
+/// into guest memory, and what the VM does next.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reply {
     pub errno: u32,
     pub copy_out: CopyOut,
+    pub next: Next,
+}
+
+/// What becomes of a VM after its call is serviced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Next {
+    /// It runs on with the reply.
+    Resume,
+    /// It stays in its call, unanswered (`serverless_invoke` with no request yet).
+    Wait,
+    /// It ends with this exit code.
+    Exit(u32),
 }
 
 /// How many bytes of a VM's `hc_data` the host must read to service the call in `hdr`.
@@ -48,6 +62,7 @@ pub fn copy_in_len(hdr: &[u64; HC_WORDS]) -> usize {
     let len = match HostCall::from_id(hdr[HC_CALL] as u32) {
         Some(HostCall::FdWrite) => hdr[HC_LEN],
         Some(HostCall::FdRead) => (hdr[HC_ARGS + 2] as u32 as u64) * 8,
+        Some(HostCall::ServerlessResponse) => hdr[HC_LEN],
         _ => 0,
     };
     len.min(HC_DATA_BYTES as u64) as usize
@@ -57,13 +72,23 @@ pub fn copy_in_len(hdr: &[u64; HC_WORDS]) -> usize {
 pub fn service(ctx: &mut VmContext, req: &Request) -> Reply {
     let mut out = CopyOut::new();
     let result = match HostCall::from_id(req.call) {
-        Some(call) => dispatch(call, ctx, req, &mut out),
+        Some(HostCall::ServerlessInvoke) => invoke(ctx, req, &mut out),
+        Some(call) => dispatch(call, ctx, req, &mut out).map(|()| (errno::SUCCESS, Next::Resume)),
         None => Err(errno::NOSYS),
     };
     match result {
-        Ok(()) => Reply { errno: errno::SUCCESS, copy_out: out },
-        Err(e) => Reply { errno: e, copy_out: CopyOut::new() },
+        Ok((word, next)) => Reply { errno: word, copy_out: out, next },
+        Err(e) => Reply { errno: e, copy_out: CopyOut::new(), next: Next::Resume },
     }
+}
+
+/// `serverless_invoke`: the request's length as the result word, or the VM waits or ends.
+fn invoke(ctx: &mut VmContext, req: &Request, out: &mut CopyOut) -> Result<(u32, Next), u32> {
+    Ok(match serverless::invoke(ctx, req.arg32(0), req.arg32(1), out) {
+        serverless::Invoked::Delivered(n) => (n, Next::Resume),
+        serverless::Invoked::Wait => (0, Next::Wait),
+        serverless::Invoked::Exit => (0, Next::Exit(0)),
+    })
 }
 
 fn dispatch(call: HostCall, ctx: &mut VmContext, req: &Request, out: &mut CopyOut) -> Result<(), u32> {
@@ -82,8 +107,13 @@ fn dispatch(call: HostCall, ctx: &mut VmContext, req: &Request, out: &mut CopyOu
         HostCall::FdFdstatGet => fd::fdstat_get(a(0), a(1), out),
         HostCall::FdPrestatGet | HostCall::FdPrestatDirName => Err(errno::BADF),
         HostCall::RandomGet => random::get(ctx, a(0), a(1), out),
-        // The device handles these itself; one that reaches the host is not serviced here.
-        HostCall::ProcExit | HostCall::SchedYield => Err(errno::NOSYS),
+        HostCall::ServerlessResponse => {
+            serverless::respond(ctx, req.data, a(1));
+            Ok(())
+        }
+        // The device handles these itself, and `service` the invoke; one that reaches here is
+        // not serviced.
+        HostCall::ProcExit | HostCall::SchedYield | HostCall::ServerlessInvoke => Err(errno::NOSYS),
     }
 }
 
