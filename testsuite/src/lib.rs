@@ -56,11 +56,11 @@ pub mod reference {
     const EINVAL: i32 = 28;
     const ESPIPE: i32 = 70;
 
-    /// Filetype CHARACTER_DEVICE.
-    const FILETYPE_CHARACTER_DEVICE: u8 = 2;
+    /// Filetype UNKNOWN: stdio are pipes, as in vv-run (so stdout is fully
+    /// buffered, and a run that traps loses the same unflushed output).
+    const FILETYPE_PIPE: u8 = 0;
     /// FD_READ | FD_FDSTAT_SET_FLAGS | FD_WRITE | POLL_FD_READWRITE: what a
-    /// terminal-like stdio descriptor has (no FD_SEEK/FD_TELL, so wasi-libc's
-    /// isatty() says yes and stdout is line buffered).
+    /// pipe has (no FD_SEEK/FD_TELL).
     const STDIO_RIGHTS: u64 = 0x0800_004A;
 
     /// The state of the WASI host for one run.
@@ -340,7 +340,7 @@ pub mod reference {
                 with_mem(&mut c, |m, _| {
                     // struct fdstat { u8 filetype; u16 flags; u64 rights_base; u64 rights_inheriting; }
                     let mut st = [0u8; 24];
-                    st[0] = FILETYPE_CHARACTER_DEVICE;
+                    st[0] = FILETYPE_PIPE;
                     st[8..16].copy_from_slice(&STDIO_RIGHTS.to_le_bytes());
                     m.write(out, &st)
                 })

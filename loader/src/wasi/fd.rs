@@ -1,5 +1,5 @@
-//! The stdio file descriptors: fd_write to 1 and 2 is captured, fd_read on 0 reads the VM's stdin,
-//! and every other descriptor is BADF (there are no preopened directories).
+//! The stdio file descriptors, pipes to the program: fd_write to 1 and 2 is captured, fd_read on 0
+//! reads the VM's stdin, and every other descriptor is BADF (there are no preopened directories).
 
 use super::copyout::SEGMENT_OVERHEAD;
 use super::{CopyOut, VmContext};
@@ -9,8 +9,10 @@ const STDIN: u32 = 0;
 const STDOUT: u32 = 1;
 const STDERR: u32 = 2;
 
-/// `__WASI_FILETYPE_CHARACTER_DEVICE`.
-const FILETYPE_CHARACTER_DEVICE: u8 = 2;
+/// `__WASI_FILETYPE_UNKNOWN`: what a pipe is to WASI. Not a character device, so wasi-libc does
+/// not take stdout for a terminal and buffers it fully: one `fd_write` (one hypercall, one
+/// launch) per buffer of output instead of one per line.
+const FILETYPE_PIPE: u8 = 0;
 /// fd_read | fd_fdstat_set_flags | fd_write | poll_fd_readwrite.
 pub const STDIO_RIGHTS: u64 = (1 << 1) | (1 << 3) | (1 << 6) | (1 << 27);
 
@@ -82,7 +84,7 @@ pub fn fdstat_get(fd: u32, ptr: u32, out: &mut CopyOut) -> Result<(), u32> {
         return Err(errno::BADF);
     }
     let mut stat = [0u8; 24];
-    stat[0] = FILETYPE_CHARACTER_DEVICE;
+    stat[0] = FILETYPE_PIPE;
     stat[8..16].copy_from_slice(&STDIO_RIGHTS.to_le_bytes());
     out.push(ptr, &stat)
 }
