@@ -1,9 +1,13 @@
 /* lz77: a compression round trip. Generates SIZE bytes of compressible data
- * (words from a vocabulary, repeated phrases, runs and some noise) from a
- * seed, compresses it with an LZ77 coder (hash chains over a 4 KiB window,
- * lazy matching; tokens in groups of eight behind a flag byte, a match is a
- * 12-bit offset and a 4-bit length), decompresses it again, checks that
- * the result is identical and prints the sizes and CRC-32s.
+ * (10-11.75 KiB by default: words from a vocabulary, repeated phrases from up
+ * to 10000 bytes back, runs and some noise) from a seed, compresses it with
+ * an LZ77 coder (hash chains over a 32 KiB window: a head table of 2^16
+ * positions, 256 KiB as with zlib's memLevel 9, and a link per input position
+ * on the heap; lazy matching; a search ends after 16 candidates or at a
+ * 32-byte match; tokens in groups of eight behind a flag byte, a match is a
+ * 16-bit offset and an 8-bit length of 3-258 bytes), printing a line per
+ * 4 KiB of input, decompresses it again, checks that the result is identical
+ * and prints the sizes and CRC-32s.
  * Usage: lz77 SEED [SIZE]
  * Exit code 3 when the round trip does not reproduce the input. */
 #include <stdint.h>
@@ -11,11 +15,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define WINDOW 4096
+#define WINDOW 32768
 #define MIN_MATCH 3
-#define MAX_MATCH (MIN_MATCH + 15)
-#define HASH_BITS 12
+#define MAX_MATCH (MIN_MATCH + 255)
+#define HASH_BITS 16
 #define MAX_CHAIN 16
+#define NICE_MATCH 32 /* a match this long ends the search */
+#define BLOCK 4096 /* input bytes a progress line covers */
 
 static uint32_t rng_state;
 
@@ -60,7 +66,7 @@ static size_t generate(uint8_t *out, size_t size) {
             if (n < size) out[n++] = rng() % 12 ? ' ' : '\n';
         } else if (kind < 13 && n > 64) {
             /* repeat an earlier phrase */
-            size_t back = 1 + rng() % (n < 3000 ? n : 3000);
+            size_t back = 1 + rng() % (n < 10000 ? n : 10000);
             size_t l = 8 + rng() % 40;
             for (size_t i = 0; i < l && n < size; i++, n++) out[n] = out[n - back];
         } else if (kind < 14) {
@@ -102,7 +108,7 @@ static size_t longest(const chains *c, const uint8_t *in, size_t pos, size_t n, 
         if (l > best) {
             best = l;
             *offset = dist;
-            if (l == limit) break;
+            if (l == limit || l >= NICE_MATCH) break;
         }
     }
     return best >= MIN_MATCH ? best : 0;
@@ -113,9 +119,13 @@ static size_t compress(const uint8_t *in, size_t n, uint8_t *out, unsigned long 
     c.head = malloc(sizeof(int32_t) << HASH_BITS);
     c.prev = malloc(sizeof(int32_t) * (n + 1));
     for (int i = 0; i < 1 << HASH_BITS; i++) c.head[i] = -1;
-    size_t o = 0, flag_at = 0, pos = 0;
+    size_t o = 0, flag_at = 0, pos = 0, report = BLOCK;
     int ntok = 8;
     while (pos < n) {
+        if (pos >= report) {
+            printf("block %2zu: in=%zu out=%zu matches=%lu literals=%lu\n", report / BLOCK, pos, o, *matches, *literals);
+            report += BLOCK;
+        }
         if (ntok == 8) {
             flag_at = o++;
             out[flag_at] = 0;
@@ -141,8 +151,9 @@ static size_t compress(const uint8_t *in, size_t n, uint8_t *out, unsigned long 
             } else {
                 /* pos is already inserted */
                 out[flag_at] |= (uint8_t)(1 << ntok);
-                out[o++] = (uint8_t)(off >> 4);
-                out[o++] = (uint8_t)((off & 15) << 4 | (len - MIN_MATCH));
+                out[o++] = (uint8_t)(off >> 8);
+                out[o++] = (uint8_t)off;
+                out[o++] = (uint8_t)(len - MIN_MATCH);
                 (*matches)++;
                 ntok++;
                 for (size_t i = 1; i < len; i++) insert(&c, in, pos + i, n);
@@ -152,8 +163,9 @@ static size_t compress(const uint8_t *in, size_t n, uint8_t *out, unsigned long 
         }
         if (len) {
             out[flag_at] |= (uint8_t)(1 << ntok);
-            out[o++] = (uint8_t)(off >> 4);
-            out[o++] = (uint8_t)((off & 15) << 4 | (len - MIN_MATCH));
+            out[o++] = (uint8_t)(off >> 8);
+            out[o++] = (uint8_t)off;
+            out[o++] = (uint8_t)(len - MIN_MATCH);
             (*matches)++;
             for (size_t i = 0; i < len; i++) insert(&c, in, pos + i, n);
             pos += len;
@@ -175,9 +187,9 @@ static long decompress(const uint8_t *in, size_t n, uint8_t *out, size_t cap) {
         uint8_t flags = in[i++];
         for (int t = 0; t < 8 && i < n; t++) {
             if (flags >> t & 1) {
-                if (i + 2 > n) return -1;
-                size_t off = (size_t)in[i] << 4 | in[i + 1] >> 4, len = (in[i + 1] & 15) + MIN_MATCH;
-                i += 2;
+                if (i + 3 > n) return -1;
+                size_t off = (size_t)in[i] << 8 | in[i + 1], len = (size_t)in[i + 2] + MIN_MATCH;
+                i += 3;
                 if (off == 0 || off > o || o + len > cap) return -1;
                 for (size_t k = 0; k < len; k++, o++) out[o] = out[o - off];
             } else {
@@ -191,7 +203,7 @@ static long decompress(const uint8_t *in, size_t n, uint8_t *out, size_t cap) {
 
 int main(int argc, char **argv) {
     uint32_t seed = argc > 1 ? (uint32_t)strtoul(argv[1], NULL, 10) : 1;
-    size_t size = argc > 2 ? strtoul(argv[2], NULL, 10) : 8192 + seed % 4096;
+    size_t size = argc > 2 ? strtoul(argv[2], NULL, 10) : 10240 + (seed % 8) * 256;
     rng_state = seed * 2246822519u + 374761393u;
     if (!rng_state) rng_state = 1;
     crc_init();

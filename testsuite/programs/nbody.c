@@ -1,11 +1,16 @@
 /* nbody: the n-body simulation of the Computer Language Benchmarks Game
  * (the Sun, Jupiter, Saturn, Uranus and Neptune, symplectic Euler steps of
  * 0.01 years, double precision), with the planets' starting velocities
- * perturbed per seed, a trajectory of Jupiter recorded on the heap, and a
- * float (single-precision) copy of the system stepped beside it.
+ * perturbed per seed, and a float (single-precision) copy of the system
+ * stepped beside it. The whole history is kept on the heap (per step every
+ * body's position and velocity, double and float, and the squared distance
+ * of every pair: 440 bytes a step, 300-460 KiB) and analysed afterwards:
+ * energy drift, closest approaches, Jupiter's extent and path, float against
+ * double, a line per 100 steps.
  * Usage: nbody SEED [STEPS]
- * Prints the energy before and after (%.9f), the final positions (%.6f),
- * the trajectory's extent and the float system's drift (%.9g). */
+ * Prints the energy before and after (%.9f), the energy and Jupiter every
+ * 100 steps, the final positions (%.6f), the history's statistics and the
+ * float system's drift (%.9g). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +19,8 @@
 #define SOLAR_MASS (4 * PI * PI)
 #define DAYS_PER_YEAR 365.24
 #define NB 5
+#define PAIRS (NB * (NB - 1) / 2)
+#define WINDOW 100 /* steps a progress line covers */
 
 typedef struct {
     double x, y, z, vx, vy, vz, mass;
@@ -22,6 +29,15 @@ typedef struct {
 typedef struct {
     float x, y, z, vx, vy, vz, mass;
 } bodyf;
+
+/* One step of the history: the state before the step (position and
+ * velocity of every body, double and float) and the squared distances of
+ * the pairs, from advance. */
+typedef struct {
+    double d[NB][6];
+    double d2[PAIRS];
+    float f[NB][6];
+} snapshot;
 
 static body bodies[NB] = {
     {0, 0, 0, 0, 0, 0, SOLAR_MASS},
@@ -59,11 +75,13 @@ static double energy(const body *b) {
     return e;
 }
 
-static void advance(body *b, double dt) {
+/* One step; d2out gets the squared distance of each pair (i < j). */
+static void advance(body *b, double dt, double *d2out) {
     for (int i = 0; i < NB; i++)
         for (int j = i + 1; j < NB; j++) {
             double dx = b[i].x - b[j].x, dy = b[i].y - b[j].y, dz = b[i].z - b[j].z;
             double d2 = dx * dx + dy * dy + dz * dz;
+            *d2out++ = d2;
             double mag = dt / (d2 * sqrt(d2));
             b[i].vx -= dx * b[j].mass * mag;
             b[i].vy -= dy * b[j].mass * mag;
@@ -101,7 +119,7 @@ static void advancef(bodyf *b, float dt) {
 
 int main(int argc, char **argv) {
     unsigned seed = argc > 1 ? (unsigned)strtoul(argv[1], NULL, 10) : 0;
-    int steps = argc > 2 ? atoi(argv[2]) : 400 + (int)(seed % 16) * 25;
+    int steps = argc > 2 ? atoi(argv[2]) : 700 + (int)(seed % 16) * 25;
     /* perturb the planets by up to +-0.5% per component */
     unsigned r = seed * 2654435761u + 1;
     for (int i = 1; i < NB; i++) {
@@ -117,35 +135,88 @@ int main(int argc, char **argv) {
         fb[i] = (bodyf){(float)bodies[i].x, (float)bodies[i].y, (float)bodies[i].z, (float)bodies[i].vx,
                         (float)bodies[i].vy, (float)bodies[i].vz, (float)bodies[i].mass};
 
-    double *traj = malloc(sizeof(double) * 3 * (size_t)steps);
-    if (!traj) return 1;
-    printf("steps=%d\nenergy before %.9f\n", steps, energy(bodies));
+    snapshot *hist = malloc(sizeof(snapshot) * (size_t)steps);
+    if (!hist) return 1;
+    printf("steps=%d history=%zu KiB\nenergy before %.9f\n", steps, sizeof(snapshot) * (size_t)steps / 1024,
+           energy(bodies));
     for (int s = 0; s < steps; s++) {
-        advance(bodies, 0.01);
+        snapshot *h = &hist[s];
+        for (int i = 0; i < NB; i++) {
+            const double *b = &bodies[i].x;
+            const float *f = &fb[i].x;
+            for (int k = 0; k < 6; k++) {
+                h->d[i][k] = b[k];
+                h->f[i][k] = f[k];
+            }
+        }
+        advance(bodies, 0.01, h->d2);
         advancef(fb, 0.01f);
-        traj[3 * s] = bodies[1].x;
-        traj[3 * s + 1] = bodies[1].y;
-        traj[3 * s + 2] = bodies[1].z;
+        if ((s + 1) % WINDOW == 0)
+            printf("step %4d: energy %.9f jupiter %.6f %.6f\n", s + 1, energy(bodies), bodies[1].x, bodies[1].y);
     }
     printf("energy after  %.9f\n", energy(bodies));
     for (int i = 0; i < NB; i++)
         printf("body %d: %.6f %.6f %.6f v %.6f %.6f %.6f\n", i, bodies[i].x, bodies[i].y, bodies[i].z, bodies[i].vx,
                bodies[i].vy, bodies[i].vz);
-    double lo[3] = {1e9, 1e9, 1e9}, hi[3] = {-1e9, -1e9, -1e9}, path = 0;
+
+    /* The history read back: the energy every 10th step from the stored
+     * velocities and distances, the closest approach of every pair,
+     * Jupiter's box and path, how far the float system strays from the
+     * double one; a line per WINDOW steps. */
+    double e0 = 0, emax = 0, closest[PAIRS], lo[3] = {1e9, 1e9, 1e9}, hi[3] = {-1e9, -1e9, -1e9}, path = 0, fdev = 0;
+    double wdrift = 0, wclose = 1e300, wdev = 0; /* this window's */
+    int emax_at = 0, fdev_at = 0;
+    for (int p = 0; p < PAIRS; p++) closest[p] = 1e300;
     for (int s = 0; s < steps; s++) {
-        for (int k = 0; k < 3; k++) {
-            lo[k] = fmin(lo[k], traj[3 * s + k]);
-            hi[k] = fmax(hi[k], traj[3 * s + k]);
+        const snapshot *h = &hist[s];
+        if (s % 10 == 0) {
+            double e = 0;
+            for (int i = 0, p = 0; i < NB; i++) {
+                e += 0.5 * bodies[i].mass * (h->d[i][3] * h->d[i][3] + h->d[i][4] * h->d[i][4] + h->d[i][5] * h->d[i][5]);
+                for (int j = i + 1; j < NB; j++, p++) e -= bodies[i].mass * bodies[j].mass / sqrt(h->d2[p]);
+            }
+            if (s == 0) e0 = e;
+            if (fabs(e - e0) > wdrift) wdrift = fabs(e - e0);
+            if (fabs(e - e0) > emax) {
+                emax = fabs(e - e0);
+                emax_at = s;
+            }
         }
-        if (s) path += hypot(hypot(traj[3 * s] - traj[3 * s - 3], traj[3 * s + 1] - traj[3 * s - 2]),
-                             traj[3 * s + 2] - traj[3 * s - 1]);
+        for (int p = 0; p < PAIRS; p++)
+            if (h->d2[p] < closest[p]) closest[p] = h->d2[p];
+        if (h->d2[NB - 1] < wclose) wclose = h->d2[NB - 1]; /* pair 1-2: Jupiter and Saturn */
+        for (int k = 0; k < 3; k++) {
+            lo[k] = fmin(lo[k], h->d[1][k]);
+            hi[k] = fmax(hi[k], h->d[1][k]);
+        }
+        if (s) {
+            double dx = h->d[1][0] - h[-1].d[1][0], dy = h->d[1][1] - h[-1].d[1][1], dz = h->d[1][2] - h[-1].d[1][2];
+            path += sqrt(dx * dx + dy * dy + dz * dz);
+        }
+        double dev = 0;
+        for (int i = 0; i < NB; i++)
+            for (int k = 0; k < 3; k++) dev += fabs(h->f[i][k] - h->d[i][k]);
+        if (dev > wdev) wdev = dev;
+        if (dev > fdev) {
+            fdev = dev;
+            fdev_at = s;
+        }
+        if ((s + 1) % WINDOW == 0 || s == steps - 1) {
+            printf("steps %4d-%4d: drift %.6g jupiter-saturn %.6f float %.6g\n", s / WINDOW * WINDOW, s, wdrift,
+                   sqrt(wclose), wdev);
+            wdrift = wdev = 0;
+            wclose = 1e300;
+        }
     }
-    printf("jupiter x [%.6f, %.6f] y [%.6f, %.6f] z [%.6f, %.6f] path %.9g\n", lo[0], hi[0], lo[1], hi[1], lo[2], hi[2],
+    printf("energy drift max %.9g at step %d\nclosest:", emax, emax_at);
+    for (int i = 0, p = 0; i < NB; i++)
+        for (int j = i + 1; j < NB; j++, p++) printf(" %d-%d %.6f", i, j, sqrt(closest[p]));
+    printf("\njupiter x [%.6f, %.6f] y [%.6f, %.6f] z [%.6f, %.6f] path %.9g\n", lo[0], hi[0], lo[1], hi[1], lo[2], hi[2],
            path);
     double drift = 0;
     for (int i = 0; i < NB; i++)
         drift += fabs(fb[i].x - bodies[i].x) + fabs(fb[i].y - bodies[i].y) + fabs(fb[i].z - bodies[i].z);
-    printf("float drift %.9g jupiter.x(float) %.9g\n", drift, (double)fb[1].x);
-    free(traj);
+    printf("float drift %.9g (max %.9g at step %d) jupiter.x(float) %.9g\n", drift, fdev, fdev_at, (double)fb[1].x);
+    free(hist);
     return 0;
 }

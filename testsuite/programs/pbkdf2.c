@@ -1,9 +1,14 @@
 /* pbkdf2: SHA-256 (implemented here), HMAC-SHA256 and PBKDF2-HMAC-SHA256
- * over a per-VM password, plus a SHA-256 hash chain kept on the heap.
+ * over a per-VM password, plus a SHA-256 hash chain kept in a heap table.
  * Usage: pbkdf2 PASSWORD
  * Checks SHA-256 and PBKDF2 against known test vectors first (FIPS 180-2,
  * RFC 7914 section 11), then prints PBKDF2(PASSWORD, "vv-salt", ITERATIONS,
- * 64 bytes) in hex and the end of a hash chain that starts from the key.
+ * 64 bytes) in hex. From the key, a hash chain link[i+1] = SHA-256(link[i] ||
+ * i) goes into a direct-mapped heap table of SLOTS 32-byte slots (320 KiB,
+ * slot = first 32 bits of the link mod SLOTS) until a link lands on an
+ * occupied slot (a birthday collision, after about 130 links); prints the two
+ * colliding links, then reads the whole table back: the filled slots and XOR
+ * of each 32 KiB segment, and the XOR of all.
  * Exit code 2 when a self-test fails. */
 #include <stdint.h>
 #include <stdio.h>
@@ -11,7 +16,8 @@
 #include <string.h>
 
 #define ITERATIONS 64
-#define CHAIN 128
+#define SLOTS 10240u
+#define SEGMENT 1024u
 
 #include "sha256.h"
 
@@ -62,23 +68,51 @@ int main(int argc, char **argv) {
     hex(key, sizeof key, h);
     printf("pbkdf2(%s, vv-salt, %d) = %s\n", pw, ITERATIONS, h);
 
-    /* A hash chain kept on the heap: link[i+1] = SHA-256(link[i] || i). */
-    uint8_t (*link)[32] = malloc((size_t)(CHAIN + 1) * 32);
-    if (!link) return 1;
-    memcpy(link[0], key, 32);
-    for (unsigned i = 0; i < CHAIN; i++) {
+    /* The hash chain in a direct-mapped heap table: table[s] holds the link
+     * that maps to slot s, used[s] that link's number + 1. */
+    uint8_t (*table)[32] = calloc(SLOTS, 32);
+    uint16_t *used = calloc(SLOTS, sizeof(uint16_t));
+    if (!table || !used) return 1;
+    uint8_t link[32];
+    memcpy(link, key, 32);
+    unsigned i = 0, slot;
+    for (;; i++) {
+        slot = ((uint32_t)link[0] << 24 | (uint32_t)link[1] << 16 | (uint32_t)link[2] << 8 | link[3]) % SLOTS;
+        if (used[slot]) break; /* by link SLOTS at the latest */
+        memcpy(table[slot], link, 32);
+        used[slot] = (uint16_t)(i + 1);
         uint8_t msg[36];
-        memcpy(msg, link[i], 32);
+        memcpy(msg, link, 32);
         msg[32] = (uint8_t)i; msg[33] = (uint8_t)(i >> 8); msg[34] = 0; msg[35] = 0;
-        sha256(msg, sizeof msg, link[i + 1]);
+        sha256(msg, sizeof msg, link);
     }
-    uint8_t fold[32] = {0};
-    for (unsigned i = 0; i <= CHAIN; i++)
-        for (int j = 0; j < 32; j++) fold[j] ^= link[i][j];
-    hex(link[CHAIN], 32, h);
-    printf("chain[%d] = %s\n", CHAIN, h);
-    hex(fold, 32, h);
-    printf("chain xor = %s\n", h);
-    free(link);
+    hex(table[slot], 32, h);
+    printf("chain: link %u lands on link %u in slot %u\n  %s\n", i, used[slot] - 1u, slot, h);
+    hex(link, 32, h);
+    printf("  %s\n", h);
+
+    /* The table read back in segments, in words: fold holds the bytes of the
+     * XOR of all slots in memory order. */
+    uint32_t fold[8] = {0};
+    unsigned filled = 0;
+    for (unsigned s0 = 0; s0 < SLOTS; s0 += SEGMENT) {
+        uint32_t seg[8] = {0};
+        unsigned n = 0;
+        for (unsigned s = s0; s < s0 + SEGMENT; s++) {
+            n += used[s] != 0;
+            for (int j = 0; j < 8; j++) {
+                uint32_t w;
+                memcpy(&w, &table[s][4 * j], 4);
+                seg[j] ^= w;
+            }
+        }
+        printf("slots %5u-%5u: %2u filled, xor %08x\n", s0, s0 + SEGMENT - 1, n, seg[0] ^ seg[1] ^ seg[2] ^ seg[3] ^ seg[4] ^ seg[5] ^ seg[6] ^ seg[7]);
+        for (int j = 0; j < 8; j++) fold[j] ^= seg[j];
+        filled += n;
+    }
+    hex((const uint8_t *)fold, 32, h);
+    printf("table %u KiB, %u slots filled, xor = %s\n", SLOTS * 32 / 1024, filled, h);
+    free(used);
+    free(table);
     return 0;
 }

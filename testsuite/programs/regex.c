@@ -2,12 +2,15 @@
  * expression matcher (literals, '.', classes [a-z0-9_] and [^...], the
  * escapes \d \w \s, the quantifiers * + ? (greedy), anchors ^ and $) finds
  * all leftmost non-overlapping matches of several patterns; KMP and a naive
- * scan count a literal and must agree.
+ * scan count a literal and must agree, and so must a trigram index of the
+ * text (a head table of 2^16 hash buckets, 256 KiB, a link per position and
+ * a byte of count per bucket) for the literals of 3 or more bytes.
  * Usage: regex SEED [PATTERN]
  * The text (1.2 to 2 KiB of words, numbers, e-mail-like and date-like tokens)
  * is generated from SEED. Prints per pattern the match count, the first
- * matches and a checksum of all match positions. Exit code 4 when KMP and
- * the naive scan disagree; 2 for a malformed PATTERN. */
+ * matches and a checksum of all match positions, the index's statistics and
+ * the literal counts. Exit code 4 when KMP, the naive scan and the index
+ * disagree; 2 for a malformed PATTERN. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -233,6 +236,44 @@ static void search(const char *re, const char *text, long len) {
     printf("\n");
 }
 
+/* The trigram index: head[h] is the last position whose 3 bytes hash to h
+ * (-1: none), next[p] the position before p with the same hash, fill[h] how
+ * many positions hash to h (at most 255). */
+#define TRI_BITS 16
+
+typedef struct {
+    int32_t *head, *next;
+    uint8_t *fill;
+} trigrams;
+
+static uint32_t tri_hash(const char *p) {
+    uint32_t k = (uint32_t)(uint8_t)p[0] << 16 | (uint32_t)(uint8_t)p[1] << 8 | (uint8_t)p[2];
+    return (k * 2654435761u) >> (32 - TRI_BITS);
+}
+
+static int tri_build(trigrams *t, const char *text, long len) {
+    t->head = malloc(sizeof(int32_t) << TRI_BITS);
+    t->next = malloc(sizeof(int32_t) * (size_t)(len > 0 ? len : 1));
+    t->fill = calloc((size_t)1 << TRI_BITS, 1);
+    if (!t->head || !t->next || !t->fill) return -1;
+    memset(t->head, 0xff, sizeof(int32_t) << TRI_BITS);
+    for (long p = 0; p + 3 <= len; p++) {
+        uint32_t h = tri_hash(text + p);
+        t->next[p] = t->head[h];
+        t->head[h] = (int32_t)p;
+        if (t->fill[h] < 255) t->fill[h]++;
+    }
+    return 0;
+}
+
+/* Occurrences of w (m >= 3 bytes) through the index. */
+static long tri_count(const trigrams *t, const char *text, const char *w, long m) {
+    long count = 0;
+    for (int32_t p = t->head[tri_hash(w)]; p >= 0; p = t->next[p])
+        if (memcmp(text + p, w, (size_t)m) == 0) count++;
+    return count;
+}
+
 int main(int argc, char **argv) {
     uint32_t seed = argc > 1 ? (uint32_t)strtoul(argv[1], NULL, 10) : 0;
     rng_state = seed * 2654435761u ^ 0x9e3779b9u;
@@ -251,16 +292,32 @@ int main(int argc, char **argv) {
         for (int i = 0; i < (int)(sizeof patterns / sizeof patterns[0]); i++) search(patterns[i], text, len);
     }
 
+    trigrams tri;
+    if (tri_build(&tri, text, len)) return 1;
+    long used = 0, fullest = 0;
+    for (long h = 0; h < 1L << TRI_BITS; h++) {
+        used += tri.fill[h] != 0;
+        if (tri.fill[h] > tri.fill[fullest]) fullest = h;
+    }
+    printf("trigrams=%ld buckets=%ld fullest=%ld (%u, \"%.3s\")\n", len >= 3 ? len - 2 : 0, used, fullest,
+           tri.fill[fullest], tri.head[fullest] >= 0 ? text + tri.head[fullest] : "");
+
     static const char *lits[] = {"abab", "aab", "ta", "catalog", "0"};
     for (int i = 0; i < 5; i++) {
         long m = (long)strlen(lits[i]);
         long *fail = malloc(sizeof(long) * (size_t)m);
         kmp_table(lits[i], m, fail);
         long a = kmp_count(text, len, lits[i], m, fail), b = naive_count(text, len, lits[i], m);
-        printf("\"%s\" kmp=%ld naive=%ld\n", lits[i], a, b);
+        long c = m >= 3 ? tri_count(&tri, text, lits[i], m) : b;
+        printf("\"%s\" kmp=%ld naive=%ld", lits[i], a, b);
+        if (m >= 3) printf(" index=%ld", c);
+        printf("\n");
         free(fail);
-        if (a != b) return 4;
+        if (a != b || b != c) return 4;
     }
+    free(tri.fill);
+    free(tri.next);
+    free(tri.head);
     free(text);
     return 0;
 }

@@ -3,16 +3,18 @@
  * it), with SHA-256 implemented here, over a per-VM password.
  * Usage: scrypt PASSWORD
  * Checks the RFC 7914 test vector (P="", S="", N=16, r=1, p=1) first, then
- * prints scrypt(PASSWORD, "vv-NaCl", N=SCRYPT_N, r=SCRYPT_R, p=1, 32 bytes) in
- * hex and the size of the ROMix array. Exit code 2 when the self-test
- * fails. */
+ * computes scrypt(PASSWORD, "vv-NaCl", N=SCRYPT_N, r=SCRYPT_R, p=1, 32 bytes)
+ * with a ROMix array V of 320 KiB, printing a trace line (the first word of
+ * X) every TRACE steps of each ROMix loop, and prints the key in hex and the
+ * size of V. Exit code 2 when the self-test fails. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define SCRYPT_N 512
-#define SCRYPT_R 2
+#define SCRYPT_R 5
+#define TRACE 32
 
 #include "sha256.h"
 
@@ -61,34 +63,41 @@ static void put_le32(uint8_t *p, uint32_t v) {
     p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); p[2] = (uint8_t)(v >> 16); p[3] = (uint8_t)(v >> 24);
 }
 
-/* ROMix on one 128r-byte block B; v holds N * 32r words, xy 64r words. */
-static void romix(uint8_t *B, int r, uint32_t N, uint32_t *v, uint32_t *xy) {
+/* ROMix on one 128r-byte block B; v holds N * 32r words, xy 64r words. X
+ * and Y take turns as BlockMix's input and output (N is even). With trace,
+ * prints the first word of X every TRACE steps of each loop. */
+static void romix(uint8_t *B, int r, uint32_t N, uint32_t *v, uint32_t *xy, int trace) {
     size_t words = 32 * (size_t)r;
     uint32_t *x = xy, *y = xy + words;
     for (size_t k = 0; k < words; k++) x[k] = le32(&B[4 * k]);
-    for (uint32_t i = 0; i < N; i++) {
+    for (uint32_t i = 0; i < N; i += 2) {
         memcpy(&v[i * words], x, words * 4);
         blockmix(x, y, r);
-        memcpy(x, y, words * 4);
+        memcpy(&v[(i + 1) * words], y, words * 4);
+        blockmix(y, x, r);
+        if (trace && (i + 2) % TRACE == 0) printf("romix fill %4u: x0=%08x\n", i + 2, x[0]);
     }
-    for (uint32_t i = 0; i < N; i++) {
+    for (uint32_t i = 0; i < N; i += 2) {
         uint32_t j = x[(2 * r - 1) * 16] & (N - 1);
         for (size_t k = 0; k < words; k++) x[k] ^= v[j * words + k];
         blockmix(x, y, r);
-        memcpy(x, y, words * 4);
+        j = y[(2 * r - 1) * 16] & (N - 1);
+        for (size_t k = 0; k < words; k++) y[k] ^= v[j * words + k];
+        blockmix(y, x, r);
+        if (trace && (i + 2) % TRACE == 0) printf("romix mix  %4u: x0=%08x\n", i + 2, x[0]);
     }
     for (size_t k = 0; k < words; k++) put_le32(&B[4 * k], x[k]);
 }
 
 static int scrypt(const uint8_t *pw, size_t pwlen, const uint8_t *salt, size_t saltlen, uint32_t N, int r, int p,
-                  uint8_t *out, size_t outlen) {
+                  uint8_t *out, size_t outlen, int trace) {
     size_t blk = 128 * (size_t)r;
     uint8_t *B = malloc(blk * p);
     uint32_t *v = malloc(blk * N);
     uint32_t *xy = malloc(2 * blk);
     if (!B || !v || !xy) return -1;
     pbkdf2_sha256(pw, pwlen, salt, saltlen, 1, B, blk * p);
-    for (int i = 0; i < p; i++) romix(&B[i * blk], r, N, v, xy);
+    for (int i = 0; i < p; i++) romix(&B[i * blk], r, N, v, xy, trace);
     pbkdf2_sha256(pw, pwlen, B, blk * p, 1, out, outlen);
     free(xy);
     free(v);
@@ -110,7 +119,7 @@ int main(int argc, char **argv) {
     uint8_t key[64];
     char h[129];
 
-    if (scrypt((const uint8_t *)"", 0, (const uint8_t *)"", 0, 16, 1, 1, key, 64)) return 1;
+    if (scrypt((const uint8_t *)"", 0, (const uint8_t *)"", 0, 16, 1, 1, key, 64, 0)) return 1;
     hex(key, 64, h);
     const char *want = "77d6576238657b203b19ca42c18a0497f16b4844e3074ae8dfdffa3fede21442"
                        "fcd0069ded0948f8326a753a0fc81f17e8d3e0fb2e0d3628cf35e20c38d18906";
@@ -120,7 +129,7 @@ int main(int argc, char **argv) {
     }
     printf("self-test ok\n");
 
-    if (scrypt((const uint8_t *)pw, strlen(pw), (const uint8_t *)"vv-NaCl", 7, SCRYPT_N, SCRYPT_R, 1, key, 32))
+    if (scrypt((const uint8_t *)pw, strlen(pw), (const uint8_t *)"vv-NaCl", 7, SCRYPT_N, SCRYPT_R, 1, key, 32, 1))
         return 1;
     hex(key, 32, h);
     printf("scrypt(%s, vv-NaCl, N=%d, r=%d, p=1) = %s\n", pw, SCRYPT_N, SCRYPT_R, h);

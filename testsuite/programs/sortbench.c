@@ -4,7 +4,9 @@
  * (stable; comparator passed as a function pointer) and an insertion sort
  * picked from a table of sort functions; checks every result is ordered,
  * that the stable sort kept ties in input order, and looks keys up with
- * bsearch.
+ * bsearch. Then a table of TABLE records (256 KiB) is sorted by key through
+ * an index with an LSD radix sort (two byte passes, stable), checked with
+ * the key comparator and searched with bsearch on the index.
  * Usage: sortbench SEED [N]
  * Prints, per sort, a checksum of the order and the first and last record.
  * Exit code 5 when a check fails. */
@@ -19,6 +21,8 @@ typedef struct {
     double score;
     char name[12];
 } rec;
+
+#define TABLE 8192
 
 typedef int (*cmp_fn)(const void *, const void *);
 typedef void (*sort_fn)(rec *, size_t, cmp_fn);
@@ -113,6 +117,24 @@ static void report(const char *what, const rec *a, size_t n, cmp_fn cmp, int sta
            a[0].name, a[n - 1].key, a[n - 1].score, a[n - 1].name);
 }
 
+/* The big table, for the index comparator of bsearch. */
+static const rec *table;
+
+static int idx_by_key(const void *a, const void *b) {
+    return by_key(&table[*(const uint32_t *)a], &table[*(const uint32_t *)b]);
+}
+
+/* bsearch's: a record with the key sought against an index entry. */
+static int key_vs_idx(const void *k, const void *e) { return by_key(k, &table[*(const uint32_t *)e]); }
+
+/* One stable counting-sort pass of the index by byte `shift / 8` of key + 10000. */
+static void radix_pass(const rec *t, const uint32_t *in, uint32_t *out, size_t n, int shift) {
+    size_t count[257] = {0};
+    for (size_t i = 0; i < n; i++) count[((uint32_t)(t[in[i]].key + 10000) >> shift & 0xff) + 1]++;
+    for (int b = 0; b < 256; b++) count[b + 1] += count[b];
+    for (size_t i = 0; i < n; i++) out[count[(uint32_t)(t[in[i]].key + 10000) >> shift & 0xff]++] = in[i];
+}
+
 int main(int argc, char **argv) {
     uint32_t seed = argc > 1 ? (uint32_t)strtoul(argv[1], NULL, 10) : 0;
     size_t n = argc > 2 ? strtoul(argv[2], NULL, 10) : 160 + seed % 64;
@@ -170,6 +192,52 @@ int main(int argc, char **argv) {
         }
     }
     printf("bsearch found=%d keysum=%ld\n", found, keysum);
+
+    /* The table: records with two-syllable names, made in four parts. */
+    rec *big = malloc(TABLE * sizeof(rec));
+    uint32_t *idx = malloc(TABLE * sizeof(uint32_t)), *idx2 = malloc(TABLE * sizeof(uint32_t));
+    if (!big || !idx || !idx2) return 1;
+    for (size_t i = 0; i < TABLE; i++) {
+        rec *r = &big[i];
+        memset(r, 0, sizeof *r);
+        r->key = (int)(rng() % 20000) - 10000;
+        r->id = (int)i;
+        r->score = (double)(rng() % 1000000) / 1000.0 - 250.0;
+        uint32_t s = rng();
+        memcpy(r->name, syl[s % 10], 2);
+        memcpy(r->name + 2, syl[s / 10 % 10], 2);
+        idx[i] = (uint32_t)i;
+        if (i % (TABLE / 4) == TABLE / 4 - 1) printf("table %zu: key=%d score=%.3f name=%s\n", i, r->key, r->score, r->name);
+    }
+    table = big;
+    radix_pass(big, idx, idx2, TABLE, 0);
+    radix_pass(big, idx2, idx, TABLE, 8);
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < TABLE; i++) {
+        if (i && (idx_by_key(&idx[i - 1], &idx[i]) > 0 || (big[idx[i - 1]].key == big[idx[i]].key && idx[i - 1] > idx[i]))) {
+            printf("radix: out of order at %zu\n", i);
+            failures++;
+            break;
+        }
+        h = (h ^ idx[i]) * 16777619u;
+    }
+    const rec *lo = &big[idx[0]], *hi = &big[idx[TABLE - 1]];
+    printf("radix %d order=%08x first=(%d,%.4f,%s) last=(%d,%.4f,%s)\n", TABLE, h, lo->key, lo->score, lo->name, hi->key,
+           hi->score, hi->name);
+    found = 0;
+    keysum = 0;
+    for (int probe = -10000; probe < 10000; probe += 37) {
+        rec k = {.key = probe};
+        const uint32_t *r = bsearch(&k, idx, TABLE, sizeof(uint32_t), key_vs_idx);
+        if (r) {
+            found++;
+            keysum += big[*r].key;
+        }
+    }
+    printf("table bsearch found=%d keysum=%ld\n", found, keysum);
+    free(idx2);
+    free(idx);
+    free(big);
     free(scratch);
     free(a);
     free(orig);

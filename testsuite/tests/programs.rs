@@ -184,10 +184,10 @@ const PBKDF2_KNOWN: &[(usize, &str)] = &[
     (500, "pbkdf2(user500, vv-salt, 64) = 20a43f46624db343b40ae03761cafe5681c945d0771637a2b66f590d38ee3f1ccc699ac88723007e8ad89613c358d3eb8e78c46bb7b756af8f3b1b9a014cfe6c\n"),
 ];
 
-/// `hashlib.scrypt(b'pw-3!', salt=b'vv-NaCl', n=512, r=2, p=1, dklen=32).hex()` and pw-500!.
+/// `hashlib.scrypt(b'pw-3!', salt=b'vv-NaCl', n=512, r=5, p=1, dklen=32).hex()` and pw-500!.
 const SCRYPT_KNOWN: &[(usize, &str)] = &[
-    (3, "scrypt(pw-3!, vv-NaCl, N=512, r=2, p=1) = 25c859707e6069e73c7572114338459471eb4a8b3b041b56f492abef2b20bd4b\n"),
-    (500, "scrypt(pw-500!, vv-NaCl, N=512, r=2, p=1) = 8522febb895f75fc4cbc701319d00e62984b935a98ff19ce4d989dac842a69c6\n"),
+    (3, "scrypt(pw-3!, vv-NaCl, N=512, r=5, p=1) = c15613dbaa7853a2f7d33862035b8e8da098a22c7c3bf54d22648c9f36c21161\n"),
+    (500, "scrypt(pw-500!, vv-NaCl, N=512, r=5, p=1) = ce6608736ab8372cbec12faea79edd5053da0f3e5fada7f90d32baac85dd0fa0\n"),
 ];
 
 #[test]
@@ -230,8 +230,9 @@ fn allocstress_malloc_free() {
     check(Case { program: "allocstress", args: &["{vm}"], stdin: None, exits: &[0], stdout_has: "corrupt=0", known: &[] });
 }
 
-/// Text for wordfreq: words from a vocabulary with a per-VM skew, punctuation, mixed case,
-/// some non-ASCII bytes, and lines of varied length; about 3-8 KiB.
+/// Text for wordfreq: words from a vocabulary with a per-VM skew and, one in eight, words made
+/// of two syllables (a tail of rarer words), punctuation, mixed case, some non-ASCII bytes, and
+/// lines of varied length; 8-12 KiB.
 fn text_input(vm: usize) -> Vec<u8> {
     const WORDS: &[&str] = &[
         "the", "of", "and", "to", "in", "a", "is", "that", "for", "it", "as", "was", "with", "be", "by", "on", "not",
@@ -240,19 +241,26 @@ fn text_input(vm: usize) -> Vec<u8> {
         "would", "who", "so", "no", "kernel", "device", "memory", "launch", "work-item", "don't", "it's", "GPU",
         "OpenCL", "wasm", "Straße", "naïve", "1984", "x86_64", "",
     ];
+    const SYLLABLES: &[&str] = &["ka", "ri", "mo", "to", "ne", "sa", "lu", "vi", "da", "po", "ber", "gen", "tal", "ist", "ro", "mi"];
     let mut rng = Rng::new(vm as u64 + 1);
-    let target = 3000 + (vm % 6) * 1000;
+    let target = 8000 + (vm % 5) * 1000;
     let skew = 1 + vm % 4;
     let mut s = String::new();
     let mut line = 0;
     while s.len() < target {
-        // a skewed pick: the minimum of `skew` uniform picks favours early words
-        let i = (0..skew).map(|_| (rng.next() % WORDS.len() as u64) as usize).min().unwrap();
-        let w = WORDS[i];
+        let w = if rng.next() % 8 == 0 {
+            // a made-up word of two syllables, the first skewed towards the start of the list
+            let a = (rng.next() % 16).min(rng.next() % 16) as usize;
+            format!("{}{}", SYLLABLES[a], SYLLABLES[(rng.next() % 16) as usize])
+        } else {
+            // a skewed pick: the minimum of `skew` uniform picks favours early words
+            let i = (0..skew).map(|_| (rng.next() % WORDS.len() as u64) as usize).min().unwrap();
+            WORDS[i].to_string()
+        };
         if rng.next() % 13 == 0 {
             s.push_str(&w.to_uppercase());
         } else {
-            s.push_str(w);
+            s.push_str(&w);
         }
         line += w.len() + 1;
         match rng.next() % 17 {
@@ -332,19 +340,55 @@ fn json_value(rng: &mut Rng, depth: u32, out: &mut String) {
     }
 }
 
-/// VM `vm`'s JSON document: an object of records; every 16th document is broken in one of
-/// several ways (the program must report it on stderr and exit 1).
+/// A JSON string of about `len` bytes of prose: words, some escapes, non-ASCII text.
+fn json_text(rng: &mut Rng, len: usize, out: &mut String) {
+    const WORDS: &[&str] = &[
+        "the", "kernel", "launches", "on", "every", "device", "and", "memory", "is", "interleaved", "so", "that", "a",
+        "load", "of", "one", "word", "touches", "many", "VMs", "caf\u{e9}", "na\u{ef}ve", "\u{65e5}\u{672c}", "x86_64",
+        "2026", "\\\"quoted\\\"", "tab\\t", "line\\n", "\\u00e9t\\u00E9", "\\ud83d\\ude80", "back\\\\slash", "slash\\/",
+    ];
+    out.push('"');
+    let start = out.len();
+    // plain words; the last seven (escapes) only in one string of ten
+    let plain = if rng.next() % 10 == 0 { WORDS.len() } else { WORDS.len() - 7 };
+    while out.len() - start < len {
+        out.push_str(WORDS[(rng.next() % plain as u64) as usize]);
+        out.push(if rng.next() % 11 == 0 { ',' } else { ' ' });
+    }
+    out.push('"');
+}
+
+/// VM `vm`'s JSON document (38-59 KiB): an object of records (titles and bodies of prose, tags,
+/// numbers, nested values); every 16th document is broken in one of several ways (the program
+/// must report it on stderr and exit 1).
 fn json_input(vm: usize) -> Vec<u8> {
     let mut rng = Rng::new(vm as u64 + 1000);
     let mut s = String::from("{\"vm\": ");
     s.push_str(&vm.to_string());
     s.push_str(", \"records\": [");
-    for i in 0..6 + rng.next() % 10 {
+    for i in 0..44 + rng.next() % 16 {
         if i > 0 {
             s.push_str(",\n");
         }
-        let depth = 3 + (rng.next() % 3) as u32;
+        s.push_str(&format!("{{\"id\": {i}, \"title\": "));
+        let len = 20 + (rng.next() % 40) as usize;
+        json_text(&mut rng, len, &mut s);
+        s.push_str(", \"body\": ");
+        let len = 400 + (rng.next() % 800) as usize;
+        json_text(&mut rng, len, &mut s);
+        s.push_str(", \"tags\": [");
+        for t in 0..rng.next() % 5 {
+            if t > 0 {
+                s.push(',');
+            }
+            s.push_str(&format!("\"t{}\"", rng.next() % 50));
+        }
+        s.push_str("], \"ok\": ");
+        s.push_str(["true", "false", "null"][(rng.next() % 3) as usize]);
+        s.push_str(", \"value\": ");
+        let depth = 1 + (rng.next() % 2) as u32;
         json_value(&mut rng, depth, &mut s);
+        s.push('}');
     }
     s.push_str("], \"deep\": ");
     let depth = vm % 40;
