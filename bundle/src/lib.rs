@@ -18,8 +18,13 @@ pub struct Bundle {
     /// Version of the compiler that wrote the bundle.
     pub compiler_version: String,
     pub options: BuildOptions,
-    /// The OpenCL C program: runtime prelude, every function, the dispatcher and the kernels.
-    pub opencl: String,
+    /// The OpenCL C programs, one per partition of the functions, each built on its own (in
+    /// parallel): the runtime prelude, the partition's functions, a dispatcher over them and a
+    /// `vv_run` kernel; the first also has the `vv_init` and `vv_reset` kernels.
+    pub partitions: Vec<String>,
+    /// The partition that holds each function, by function id. A VM whose next function is in
+    /// another partition leaves `vv_run` RUNNING, and the host launches that partition.
+    pub partition_of: Vec<u32>,
     pub memory: MemoryLayout,
     /// Initial value bits of every global, in index order (i32/f32 zero-extended to 64 bits).
     pub globals: Vec<u64>,
@@ -52,6 +57,8 @@ pub struct BuildOptions {
     pub interleave: u32,
     /// Fuel per launch: loop iterations and calls a VM may run before it yields to the host.
     pub fuel: u64,
+    /// Most lines of generated functions per partition (OpenCL program), about; 0 keeps one.
+    pub partition_lines: u32,
 }
 
 impl BuildOptions {
@@ -63,9 +70,14 @@ impl BuildOptions {
     }
 }
 
+/// No partitions unless asked: on the H100 a split corpus program did not build faster (its
+/// largest partition took as long as the whole program) and calls across partitions cost
+/// launches (testsuite/bench/RESULTS.md). PoCL builds partitions faster (see tests/programs.rs).
+pub const DEFAULT_PARTITION_LINES: u32 = 0;
+
 impl Default for BuildOptions {
     fn default() -> Self {
-        BuildOptions { heap_size: 4 << 20, stack_size: 128 << 10, interleave: 1, fuel: 1 << 20 }
+        BuildOptions { heap_size: 4 << 20, stack_size: 128 << 10, interleave: 1, fuel: 1 << 20, partition_lines: DEFAULT_PARTITION_LINES }
     }
 }
 
@@ -145,5 +157,15 @@ impl Bundle {
 
     pub fn function_name(&self, id: u32) -> &str {
         self.function_names.get(id as usize).map(String::as_str).unwrap_or("<unknown>")
+    }
+
+    /// Lines of OpenCL C of the largest partition.
+    pub fn largest_partition_lines(&self) -> usize {
+        self.partitions.iter().map(|p| p.lines().count()).max().unwrap_or(0)
+    }
+
+    /// Lines of OpenCL C of all partitions together.
+    pub fn opencl_lines(&self) -> usize {
+        self.partitions.iter().map(|p| p.lines().count()).sum()
     }
 }

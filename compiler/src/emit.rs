@@ -1,5 +1,5 @@
 //! Renders the kernel template (`templates/kernel.cl.tera`) around the lowered functions and
-//! the runtime prelude (`templates/prelude.cl`) into one OpenCL C program.
+//! the runtime prelude (`templates/prelude.cl`): one OpenCL C program per partition.
 
 use crate::lower::Lowered;
 use vv_bundle::abi::REF_NULL;
@@ -23,9 +23,22 @@ fn non_empty(mut values: Vec<String>) -> Vec<String> {
     values
 }
 
-pub fn render(l: &Lowered, interleave: u32) -> Result<String, EmitError> {
-    let functions: Vec<_> =
-        l.functions.iter().map(|f| json!({ "id": f.id, "c_name": f.c_name, "text": f.text })).collect();
+/// The program of each partition; `members` lists each partition's function ids.
+pub fn render(l: &Lowered, interleave: u32, members: &[Vec<u32>]) -> Result<Vec<String>, EmitError> {
+    let count = members.len() as u32;
+    let mut t = tera::Tera::default();
+    t.autoescape_on(vec![]);
+    t.add_raw_template("kernel.cl", KERNEL_TEMPLATE).map_err(|e| EmitError(format!("{e:?}")))?;
+    (0..count).map(|p| render_partition(&t, l, interleave, &members[p as usize], p, count)).collect()
+}
+
+fn render_partition(t: &tera::Tera, l: &Lowered, interleave: u32, members: &[u32], partition: u32, count: u32) -> Result<String, EmitError> {
+    let functions: Vec<_> = l
+        .functions
+        .iter()
+        .filter(|f| members.binary_search(&f.id).is_ok())
+        .map(|f| json!({ "id": f.id, "c_name": f.c_name, "text": f.text }))
+        .collect();
     let arrays: Vec<_> = l
         .arrays
         .iter()
@@ -46,12 +59,12 @@ pub fn render(l: &Lowered, interleave: u32) -> Result<String, EmitError> {
         "func_sigs": l.func_sigs.iter().map(|s| format!("{s}u")).collect::<Vec<_>>(),
         "prelude": PRELUDE,
         "functions": functions,
+        "function_count": l.functions.len(),
+        "partition": partition,
+        "partitions": count,
         "global_count": l.globals.len(),
         "globals": non_empty(l.globals.iter().map(|g| format!("0x{g:x}ul")).collect()),
     });
     let ctx = tera::Context::from_value(value).map_err(|e| EmitError(e.to_string()))?;
-    let mut t = tera::Tera::default();
-    t.autoescape_on(vec![]);
-    t.add_raw_template("kernel.cl", KERNEL_TEMPLATE).map_err(|e| EmitError(format!("{e:?}")))?;
     t.render("kernel.cl", &ctx).map_err(|e| EmitError(format!("{e:?}")))
 }

@@ -6,6 +6,7 @@ mod emit;
 pub mod error;
 mod front;
 mod lower;
+mod partition;
 pub mod size;
 
 pub use emit::PROGRAM_MARKER;
@@ -54,14 +55,18 @@ pub fn compile(source_name: &str, input: &[u8], opts: &BuildOptions) -> Result<B
     let wasm = front::wasm_bytes(source_name, input)?;
     let module = front::parse(source_name, &wasm)?;
     let lowered = lower::lower(&module, source_name, opts)?;
-    let opencl = emit::render(&lowered, opts.interleave)
+    let nodes: Vec<partition::Node> =
+        lowered.functions.iter().map(|f| partition::Node { lines: f.text.lines().count(), calls: &f.calls }).collect();
+    let split = partition::assign(&nodes, opts.partition_lines as usize);
+    let partitions = emit::render(&lowered, opts.interleave, &split.members)
         .map_err(|e| CompileError::Internal { path: source_name.into(), message: e.to_string() })?;
     Ok(Bundle {
         content_hash: content_hash(source_name, input, opts),
         source_name: source_name.to_string(),
         compiler_version: env!("CARGO_PKG_VERSION").to_string(),
         options: opts.clone(),
-        opencl,
+        partitions,
+        partition_of: split.home,
         memory: lowered.memory,
         globals: lowered.globals,
         exports: lowered.exports,

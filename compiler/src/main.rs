@@ -42,7 +42,14 @@ struct BuildArgs {
     /// Loop iterations and calls a VM runs per kernel launch before it yields to the host.
     #[arg(long, default_value_t = 1 << 20)]
     fuel: u64,
-    /// Also write the generated OpenCL C to this file, for reading.
+    /// Split generated code larger than this into OpenCL programs ("partitions") of at most
+    /// about this many lines, which the loader builds in parallel: device compilers take time that
+    /// grows with program size (NVIDIA's about 1.2 ms a line). A call between partitions costs a
+    /// kernel launch; callers stay with the callees they call most. 0 keeps one program.
+    #[arg(long, default_value_t = vv_bundle::DEFAULT_PARTITION_LINES, value_name = "LINES")]
+    partition_lines: u32,
+    /// Also write the generated OpenCL C to this file, for reading (a program of several
+    /// partitions writes FILE's name with .p0, .p1, ... before the extension).
     #[arg(long, value_name = "FILE")]
     emit_cl: Option<PathBuf>,
     /// Ignore the bundle cache and compile again.
@@ -95,6 +102,7 @@ fn build(args: BuildArgs) -> Result<()> {
         stack_size: args.stack_size,
         interleave: args.interleave,
         fuel: args.fuel,
+        partition_lines: args.partition_lines,
     };
     if let Err(e) = vv_compiler::validate_options(&opts) {
         bail!(e);
@@ -121,10 +129,14 @@ fn build(args: BuildArgs) -> Result<()> {
                     eprintln!("vvc: warning: cannot write the bundle cache in {}: {e}", dir.display());
                 }
             }
+            let parts = match bundle.partitions.len() {
+                1 => String::new(),
+                n => format!(" in {n} partitions"),
+            };
             eprintln!(
-                "vvc: {name}: compiled {} functions, {} lines of OpenCL C in {:.2?} ({})",
+                "vvc: {name}: compiled {} functions, {} lines of OpenCL C{parts} in {:.2?} ({})",
                 bundle.function_names.len(),
-                bundle.opencl.lines().count(),
+                bundle.opencl_lines(),
                 started.elapsed(),
                 short(&hash)
             );
@@ -133,10 +145,23 @@ fn build(args: BuildArgs) -> Result<()> {
     };
     std::fs::write(&output, &bytes).with_context(|| format!("cannot write {}", output.display()))?;
     if let Some(cl) = &args.emit_cl {
-        std::fs::write(cl, &bundle.opencl).with_context(|| format!("cannot write {}", cl.display()))?;
+        for (i, source) in bundle.partitions.iter().enumerate() {
+            let path = if bundle.partitions.len() == 1 { cl.clone() } else { partition_path(cl, i) };
+            std::fs::write(&path, source).with_context(|| format!("cannot write {}", path.display()))?;
+        }
     }
     eprintln!("vvc: wrote {} ({} bytes)", output.display(), bytes.len());
     Ok(())
+}
+
+/// `prog.cl` -> `prog.p2.cl`.
+fn partition_path(path: &std::path::Path, i: usize) -> PathBuf {
+    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = match path.extension() {
+        Some(ext) => format!("{stem}.p{i}.{}", ext.to_string_lossy()),
+        None => format!("{stem}.p{i}"),
+    };
+    path.with_file_name(name)
 }
 
 fn short(hash: &[u8; 32]) -> String {

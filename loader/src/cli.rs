@@ -156,6 +156,7 @@ pub fn load_options(cache: CacheArg, cl_options: &Option<String>) -> LoadOptions
         },
         cache_dir: None,
         extra_build_options: cl_options.clone().unwrap_or_default(),
+        build_helper: std::env::current_exe().ok(),
     }
 }
 

@@ -1,5 +1,5 @@
-//! One device with the bundle built for it: context, queue, the built program and the loader's
-//! zeroing kernel. What `Loader` holds for its device and `MultiLoader` for each of its devices.
+//! One device with the bundle built for it: context, queue, the built programs (one per
+//! partition) and the loader's zeroing kernel. What `Loader` holds for its device and `MultiLoader` for each of its devices.
 
 use crate::device::DeviceInfo;
 use crate::error::LoadError;
@@ -12,7 +12,8 @@ use opencl3::program::Program;
 use vv_bundle::Bundle;
 
 pub(crate) struct DeviceProgram {
-    pub program: Program,
+    /// One program per partition of the bundle; the first has `vv_init` and `vv_reset`.
+    pub programs: Vec<Program>,
     pub zeroer: Zeroer,
     pub queue: CommandQueue,
     pub context: Context,
@@ -21,24 +22,16 @@ pub(crate) struct DeviceProgram {
 }
 
 impl DeviceProgram {
-    /// Creates a context and queue on `device` and builds (or loads) the program; with
-    /// `Share::Lead` also returns the device binary for devices of the same kind.
-    pub fn open(bundle: &Bundle, device: &DeviceInfo, opts: &LoadOptions, share: Share) -> Result<(DeviceProgram, Option<Vec<u8>>), LoadError> {
+    /// Creates a context and queue on `device` and builds (or loads) the programs; with
+    /// `Share::Lead` also returns the device binaries for devices of the same kind.
+    pub fn open(bundle: &Bundle, device: &DeviceInfo, opts: &LoadOptions, share: Share) -> Result<(DeviceProgram, Option<Vec<Vec<u8>>>), LoadError> {
         let device = device.clone();
         let context = Context::from_device(&device.device).map_err(|code| LoadError::Cl { what: "creating a context", code })?;
         let queue = create_queue(&context, &device)?;
-        let (program, build, binary) = program::load_or_build_shared(
-            &context,
-            &device,
-            bundle,
-            &opts.extra_build_options,
-            opts.cache,
-            opts.cache_dir.as_deref(),
-            share,
-        )?;
+        let (programs, build, binary) = program::load_or_build_shared(&context, &device, bundle, opts, share)?;
         let zeroer = Zeroer::build(&context, &device)
             .map_err(|code| LoadError::Cl { what: "building the loader's zeroing kernel", code })?;
-        Ok((DeviceProgram { program, zeroer, queue, context, device, build }, binary))
+        Ok((DeviceProgram { programs, zeroer, queue, context, device, build }, binary))
     }
 }
 

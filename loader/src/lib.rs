@@ -25,7 +25,9 @@
 #[macro_use]
 mod trace;
 pub mod device;
+pub mod build_helper;
 mod device_program;
+mod partitions;
 mod error;
 mod fault;
 mod hostcalls;
@@ -63,6 +65,11 @@ pub struct LoadOptions {
     pub cache_dir: Option<PathBuf>,
     /// Appended to the OpenCL build options (e.g. `-cl-opt-disable`); part of the cache key.
     pub extra_build_options: String,
+    /// An executable that builds one partition in a process of its own when run with
+    /// `build_helper::HELPER_ARG` (vv-run passes itself). NVIDIA's compiler builds one program at
+    /// a time per process, so on GPUs the partitions of a bundle build in such processes, in
+    /// parallel; without a helper they build in threads. Needs the binary cache.
+    pub build_helper: Option<PathBuf>,
 }
 
 /// What each VM reads on fd 0.

@@ -11,6 +11,17 @@ use std::process::ExitCode;
 use vv_loader::{device, read_bundle_file, serve, DeviceChoice, DeviceInfo, Loader, MultiLoader};
 
 fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some(vv_loader::build_helper::HELPER_ARG) {
+        // A partition build for a parent vv-run (see build_helper), not a command for people.
+        return match vv_loader::build_helper::helper_main(&args[2..]) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("{e}");
+                ExitCode::from(1)
+            }
+        };
+    }
     let opts = cli::Opts::parse();
     match run(&opts) {
         Ok(code) => ExitCode::from(code),

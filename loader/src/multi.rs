@@ -62,12 +62,14 @@ impl MultiLoader {
         if devices.is_empty() {
             return Err(DeviceError::EmptySet.into());
         }
-        let lines = bundle.opencl.lines().count();
+        let lines = bundle.largest_partition_lines();
         let options: Vec<String> = devices.iter().map(|d| program::build_options(d, lines, &opts.extra_build_options)).collect();
-        let keys: Vec<String> = devices.iter().zip(&options).map(|(d, o)| program::cache_key(&bundle.content_hash, d, o)).collect();
+        let keys: Vec<String> = devices.iter().zip(&options).map(|(d, o)| program::cache_key(&bundle.content_hash, 0, d, o)).collect();
         let cached = |i: usize| {
-            let path = program::cache_path(&bundle.content_hash, &devices[i], &options[i], opts.cache, opts.cache_dir.as_deref());
-            path.ok().flatten().is_some_and(|p| p.is_file())
+            (0..bundle.partitions.len()).all(|p| {
+                let path = program::cache_path(&bundle.content_hash, p, &devices[i], &options[i], opts.cache, opts.cache_dir.as_deref());
+                path.ok().flatten().is_some_and(|p| p.is_file())
+            })
         };
         // The device each one takes its binary from: the first of its kind, or itself where it
         // is the first or the binary is in the cache (then all load it at once).
@@ -87,7 +89,7 @@ impl MultiLoader {
         let followers: Vec<usize> = (0..devices.len()).filter(|&i| leader[i] != i && matches!(opened[leader[i]], Some(Ok(_)))).collect();
         let jobs = followers.iter().map(|&i| {
             let share = match &opened[leader[i]] {
-                Some(Ok((_, Some(binary)))) => Share::Follow { from_device: devices[leader[i]].index, binary },
+                Some(Ok((_, Some(binaries)))) => Share::Follow { from_device: devices[leader[i]].index, binaries },
                 _ => Share::None,
             };
             (&devices[i], share)
@@ -274,7 +276,7 @@ impl MultiLoader {
     }
 }
 
-type Opened = Result<(DeviceProgram, Option<Vec<u8>>), LoadError>;
+type Opened = Result<(DeviceProgram, Option<Vec<Vec<u8>>>), LoadError>;
 
 /// Opens each device of `jobs` on a thread of its own; results in the order of `jobs`.
 fn open_parallel(bundle: &Bundle, opts: &LoadOptions, jobs: Vec<(&DeviceInfo, Share)>) -> Vec<Opened> {

@@ -1,7 +1,10 @@
-//! Building the bundle's OpenCL C for one device, with a cache of device binaries keyed by bundle,
-//! device, driver and options. Never passes a fast-math option: Wasm float semantics must hold.
+//! Building the bundle's OpenCL C programs (one per partition, in parallel threads) for one
+//! device, with a cache of device binaries keyed by bundle, partition, device, driver and options.
+//! Never passes a fast-math option: Wasm float semantics must hold.
 
+use crate::build_helper;
 use crate::device::{DeviceInfo, DeviceKind};
+use crate::LoadOptions;
 use opencl3::context::Context;
 use opencl3::device::CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT;
 use opencl3::error_codes::ClError;
@@ -19,6 +22,8 @@ pub enum BuildError {
     Failed { device: String, code: ClError, log: String, hint: String },
     #[error("OpenCL error while {what}: {code}")]
     Cl { what: &'static str, code: ClError },
+    #[error("the driver gave no usable binary back: {0}")]
+    NoBinary(String),
 }
 
 /// When to keep device binaries in the cache directory.
@@ -45,12 +50,15 @@ pub enum BinarySource {
 
 #[derive(Debug, Clone)]
 pub struct BuildInfo {
+    /// Where the binaries came from: `Built` if any partition was built from source.
     pub source: BinarySource,
-    /// Time to build or load the program.
+    /// Time to build or load every partition.
     pub time: Duration,
+    /// How many programs (partitions) were built or loaded.
+    pub partitions: usize,
     /// The options passed to the OpenCL compiler.
     pub options: String,
-    /// The cache file read or written, if any.
+    /// The cache file read or written for the first partition, if any.
     pub cache_file: Option<PathBuf>,
     /// Why the cache was not used, or what went wrong with it (never fatal).
     pub note: Option<String>,
@@ -70,6 +78,9 @@ impl fmt::Display for BuildInfo {
             BinarySource::Shared { from_device } => {
                 write!(f, "device binary: shared from device #{from_device} (same model, driver and options), loaded in {secs:.3} s")?
             }
+        }
+        if self.partitions > 1 {
+            write!(f, " ({} partitions, in parallel)", self.partitions)?;
         }
         if let Some(note) = &self.note {
             write!(f, " ({note})")?;
@@ -106,10 +117,11 @@ pub fn cache_root() -> Option<PathBuf> {
         .or_else(|| var("HOME").map(|p| p.join(".cache").join("vv")))
 }
 
-/// Hex sha256 of everything that makes a device binary valid.
-pub fn cache_key(content_hash: &[u8; 32], dev: &DeviceInfo, options: &str) -> String {
+/// Hex sha256 of everything that makes the device binary of one partition valid.
+pub fn cache_key(content_hash: &[u8; 32], partition: usize, dev: &DeviceInfo, options: &str) -> String {
     let mut h = Sha256::new();
     h.update(content_hash);
+    h.update((partition as u64).to_le_bytes());
     for part in [&dev.name, &dev.driver_version, &dev.platform_version, &options.to_string()] {
         h.update([0]);
         h.update(part.as_bytes());
@@ -117,10 +129,11 @@ pub fn cache_key(content_hash: &[u8; 32], dev: &DeviceInfo, options: &str) -> St
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Where the binary for `dev` with `options` is cached (whether or not it is there yet); `None`
-/// when the policy says not to cache, an error when there is no cache directory.
+/// Where the binary of a partition for `dev` with `options` is cached (whether or not it is there
+/// yet); `None` when the policy says not to cache, an error when there is no cache directory.
 pub fn cache_path(
     content_hash: &[u8; 32],
+    partition: usize,
     dev: &DeviceInfo,
     options: &str,
     policy: CachePolicy,
@@ -130,20 +143,13 @@ pub fn cache_path(
         return Ok(None);
     }
     let root = cache_dir.map(Path::to_path_buf).or_else(cache_root).ok_or("not cached: no cache directory (set VV_CACHE_DIR or HOME)")?;
-    Ok(Some(root.join("programs").join(format!("{}.bin", cache_key(content_hash, dev, options)))))
+    Ok(Some(root.join("programs").join(format!("{}.bin", cache_key(content_hash, partition, dev, options)))))
 }
 
-/// Loads the cached binary or builds the program from source (and caches it).
-pub fn load_or_build(
-    context: &Context,
-    dev: &DeviceInfo,
-    bundle: &Bundle,
-    extra_options: &str,
-    policy: CachePolicy,
-    cache_dir: Option<&Path>,
-) -> Result<(Program, BuildInfo), BuildError> {
-    let (program, info, _) = load_or_build_shared(context, dev, bundle, extra_options, policy, cache_dir, Share::None)?;
-    Ok((program, info))
+/// Loads the cached binaries or builds the programs from source (and caches them).
+pub fn load_or_build(context: &Context, dev: &DeviceInfo, bundle: &Bundle, opts: &LoadOptions) -> Result<(Vec<Program>, BuildInfo), BuildError> {
+    let (programs, info, _) = load_or_build_shared(context, dev, bundle, opts, Share::None)?;
+    Ok((programs, info))
 }
 
 /// How a build takes part in building once for several devices of the same kind.
@@ -151,41 +157,165 @@ pub fn load_or_build(
 pub enum Share<'a> {
     /// Only this device.
     None,
-    /// Also hand back the device binary, for other devices of the same kind.
+    /// Also hand back the device binaries, for other devices of the same kind.
     Lead,
-    /// Try this binary, which device #`from_device` of the same kind has, before the cache and
-    /// the source.
-    Follow { from_device: usize, binary: &'a [u8] },
+    /// Try these binaries (one per partition), which device #`from_device` of the same kind has,
+    /// before the cache and the source.
+    Follow { from_device: usize, binaries: &'a [Vec<u8>] },
 }
 
-/// `load_or_build`, taking part in sharing: with `Share::Lead` it also returns the device binary
-/// (`None` where the driver gives none back).
+/// `load_or_build`, taking part in sharing: with `Share::Lead` it also returns the device
+/// binaries (`None` where the driver gives some back empty). Partitions build in parallel: in
+/// helper processes on GPUs where `opts.build_helper` names one, else in threads.
 pub fn load_or_build_shared(
     context: &Context,
     dev: &DeviceInfo,
     bundle: &Bundle,
-    extra_options: &str,
-    policy: CachePolicy,
-    cache_dir: Option<&Path>,
+    opts: &LoadOptions,
     share: Share,
-) -> Result<(Program, BuildInfo, Option<Vec<u8>>), BuildError> {
+) -> Result<(Vec<Program>, BuildInfo, Option<Vec<Vec<u8>>>), BuildError> {
     let start = Instant::now();
     if crate::fault::injected(crate::fault::Stage::Build, dev.index) {
         return Err(BuildError::Cl { what: "building the program (failure injected by VV_INJECT_FAULT)", code: ClError(-11) });
     }
-    let options = build_options(dev, bundle.opencl.lines().count(), extra_options);
+    let (policy, cache_dir) = (opts.cache, opts.cache_dir.as_deref());
+    let options = build_options(dev, bundle.largest_partition_lines(), &opts.extra_build_options);
+    let lead = matches!(share, Share::Lead);
+    let (by_helper, helper_notes) = match (&opts.build_helper, share) {
+        (Some(helper), Share::None | Share::Lead) if bundle.partitions.len() > 1 && build_helper::wanted(dev) => {
+            build_missing_in_helpers(helper, dev, bundle, &options, policy, cache_dir)
+        }
+        _ => (vec![false; bundle.partitions.len()], Vec::new()),
+    };
+    let parts: Vec<Result<Part, BuildError>> = std::thread::scope(|s| {
+        let handles: Vec<_> = bundle
+            .partitions
+            .iter()
+            .enumerate()
+            .map(|(i, source)| {
+                let follow = match share {
+                    Share::Follow { from_device, binaries } => binaries.get(i).map(|b| (from_device, b.as_slice())),
+                    _ => None,
+                };
+                let key = PartKey { content_hash: &bundle.content_hash, partition: i, options: &options };
+                s.spawn(move || load_or_build_part(context, dev, source, key, policy, cache_dir, follow, lead))
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().expect("a partition's build thread panicked")).collect()
+    });
+    let mut parts = parts.into_iter().collect::<Result<Vec<Part>, BuildError>>()?;
+    for (part, &built) in parts.iter_mut().zip(&by_helper) {
+        if built && part.source == BinarySource::Cached {
+            part.source = BinarySource::Built;
+        }
+    }
+
+    let source = if let Some(p) = parts.iter().find(|p| p.source == BinarySource::Built) {
+        p.source
+    } else if let Some(p) = parts.iter().find(|p| matches!(p.source, BinarySource::Shared { .. })) {
+        p.source
+    } else {
+        BinarySource::Cached
+    };
+    let mut notes: Vec<String> = parts
+        .iter()
+        .filter_map(|p| p.note.as_ref().map(|n| if parts.len() > 1 { format!("partition {}: {n}", p.index) } else { n.clone() }))
+        .collect();
+    notes.extend(helper_notes);
+    let cache_file = parts[0].cache_file.clone();
+    let binaries: Option<Vec<Vec<u8>>> = if lead { parts.iter().map(|p| p.binary.clone()).collect() } else { None };
+    let info = BuildInfo {
+        source,
+        time: start.elapsed(),
+        partitions: parts.len(),
+        options,
+        cache_file,
+        note: (!notes.is_empty()).then(|| notes.join("; ")),
+    };
+    Ok((parts.into_iter().map(|p| p.program).collect(), info, binaries))
+}
+
+/// Builds the partitions whose binaries are not in the cache in helper processes, which store
+/// them there. Returns which partitions a helper built, and notes on helpers that failed (those
+/// partitions are then built in this process).
+fn build_missing_in_helpers(
+    helper: &Path,
+    dev: &DeviceInfo,
+    bundle: &Bundle,
+    options: &str,
+    policy: CachePolicy,
+    cache_dir: Option<&Path>,
+) -> (Vec<bool>, Vec<String>) {
+    let mut built = vec![false; bundle.partitions.len()];
+    let mut jobs = Vec::new();
+    let mut which = Vec::new();
+    for (i, source) in bundle.partitions.iter().enumerate() {
+        if let Ok(Some(out)) = cache_path(&bundle.content_hash, i, dev, options, policy, cache_dir) {
+            if !out.is_file() {
+                jobs.push(build_helper::Job { source, out });
+                which.push(i);
+            }
+        }
+    }
+    let mut notes = Vec::new();
+    for (i, result) in which.into_iter().zip(build_helper::build_in_helpers(helper, dev, options, &jobs)) {
+        match result {
+            Ok(()) => built[i] = true,
+            Err(e) => notes.push(format!("partition {i}: {e}; built in this process instead")),
+        }
+    }
+    (built, notes)
+}
+
+/// Builds `source` for `dev` and returns its device binary.
+pub(crate) fn build_binary(context: &Context, dev: &DeviceInfo, source: &str, options: &str) -> Result<Vec<u8>, BuildError> {
+    let program = from_source(context, dev, source, options)?;
+    device_binary(&program).and_then(|b| check_binary(dev, &b).map(|()| b).map_err(str::to_string)).map_err(BuildError::NoBinary)
+}
+
+/// What names one partition's binary in the cache.
+#[derive(Clone, Copy)]
+struct PartKey<'a> {
+    content_hash: &'a [u8; 32],
+    partition: usize,
+    options: &'a str,
+}
+
+/// One partition's program and where it came from.
+struct Part {
+    index: usize,
+    program: Program,
+    source: BinarySource,
+    cache_file: Option<PathBuf>,
+    note: Option<String>,
+    /// The device binary, when asked for (`lead`) and the driver gave one.
+    binary: Option<Vec<u8>>,
+}
+
+/// Loads one partition from the binary another device shared (`follow`), else from the cache,
+/// else builds it from source and caches it.
+#[allow(clippy::too_many_arguments)]
+fn load_or_build_part(
+    context: &Context,
+    dev: &DeviceInfo,
+    source: &str,
+    key: PartKey,
+    policy: CachePolicy,
+    cache_dir: Option<&Path>,
+    follow: Option<(usize, &[u8])>,
+    lead: bool,
+) -> Result<Part, BuildError> {
+    let PartKey { content_hash, partition: index, options } = key;
     let mut note = None;
-    if let Share::Follow { from_device, binary } = share {
-        match from_binary(context, dev, binary, &options) {
+    if let Some((from_device, binary)) = follow {
+        match from_binary(context, dev, binary, options) {
             Ok(program) => {
-                let info = BuildInfo { source: BinarySource::Shared { from_device }, time: start.elapsed(), options, cache_file: None, note };
-                return Ok((program, info, None));
+                return Ok(Part { index, program, source: BinarySource::Shared { from_device }, cache_file: None, note, binary: None });
             }
             Err(e) => note = Some(format!("the binary of device #{from_device} failed to load ({e})")),
         }
     }
-    let lead = matches!(share, Share::Lead);
-    let cache_file = match cache_path(&bundle.content_hash, dev, &options, policy, cache_dir) {
+    let cache_file = match cache_path(content_hash, index, dev, options, policy, cache_dir) {
         Ok(path) => path,
         Err(why) => {
             note = Some(why.to_string());
@@ -195,17 +325,16 @@ pub fn load_or_build_shared(
 
     if let Some(path) = &cache_file {
         if let Ok(binary) = std::fs::read(path) {
-            match check_binary(dev, &binary).map_err(str::to_string).and_then(|()| from_binary(context, dev, &binary, &options).map_err(|e| e.to_string())) {
+            match check_binary(dev, &binary).map_err(str::to_string).and_then(|()| from_binary(context, dev, &binary, options).map_err(|e| e.to_string())) {
                 Ok(program) => {
-                    let info = BuildInfo { source: BinarySource::Cached, time: start.elapsed(), options, cache_file, note };
-                    return Ok((program, info, lead.then_some(binary)));
+                    return Ok(Part { index, program, source: BinarySource::Cached, cache_file, note, binary: lead.then_some(binary) });
                 }
                 Err(e) => note = Some(format!("cached binary failed to load ({e}); rebuilt it")),
             }
         }
     }
 
-    let program = from_source(context, dev, &bundle.opencl, &options)?;
+    let program = from_source(context, dev, source, options)?;
     let mut stored = None;
     let mut binary = None;
     if cache_file.is_some() || lead {
@@ -220,8 +349,7 @@ pub fn load_or_build_shared(
             Err(e) => note = Some(format!("could not cache the binary at {}: {e}", path.display())),
         }
     }
-    let info = BuildInfo { source: BinarySource::Built, time: start.elapsed(), options, cache_file: stored, note };
-    Ok((program, info, binary.filter(|_| lead)))
+    Ok(Part { index, program, source: BinarySource::Built, cache_file: stored, note, binary: binary.filter(|_| lead) })
 }
 
 /// Refuses binaries known to be unusable. PoCL 3.1 now and then hands back a binary without the
@@ -267,7 +395,7 @@ fn from_source(context: &Context, dev: &DeviceInfo, source: &str, options: &str)
 }
 
 /// Writes a device binary atomically (a temporary file of this process and call, then rename).
-fn store(binary: &[u8], path: &Path) -> Result<(), String> {
+pub(crate) fn store(binary: &[u8], path: &Path) -> Result<(), String> {
     static STORES: AtomicUsize = AtomicUsize::new(0);
     let dir = path.parent().ok_or("bad cache path")?;
     std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
@@ -296,16 +424,17 @@ mod tests {
     #[test]
     fn key_depends_on_every_input() {
         let dev = DeviceInfo::fake(0, "gpu", DeviceKind::Gpu, "p");
-        let base = cache_key(&[1; 32], &dev, "-a");
+        let base = cache_key(&[1; 32], 0, &dev, "-a");
         assert_eq!(base.len(), 64);
-        assert_eq!(base, cache_key(&[1; 32], &dev, "-a"));
-        assert_ne!(base, cache_key(&[2; 32], &dev, "-a"));
-        assert_ne!(base, cache_key(&[1; 32], &dev, "-b"));
+        assert_eq!(base, cache_key(&[1; 32], 0, &dev, "-a"));
+        assert_ne!(base, cache_key(&[2; 32], 0, &dev, "-a"));
+        assert_ne!(base, cache_key(&[1; 32], 1, &dev, "-a"));
+        assert_ne!(base, cache_key(&[1; 32], 0, &dev, "-b"));
         let mut other = dev.clone();
         other.driver_version = "2".into();
-        assert_ne!(base, cache_key(&[1; 32], &other, "-a"));
+        assert_ne!(base, cache_key(&[1; 32], 0, &other, "-a"));
         let mut other = dev.clone();
         other.platform_version = "OpenCL 3.0".into();
-        assert_ne!(base, cache_key(&[1; 32], &other, "-a"));
+        assert_ne!(base, cache_key(&[1; 32], 0, &other, "-a"));
     }
 }

@@ -286,7 +286,7 @@ mod tests {
     use serde_json::{json, Value};
 
     fn build() -> BuildInfo {
-        BuildInfo { source: BinarySource::Built, time: Duration::ZERO, options: String::new(), cache_file: None, note: None }
+        BuildInfo { source: BinarySource::Built, time: Duration::ZERO, partitions: 1, options: String::new(), cache_file: None, note: None }
     }
 
     fn shard(device_index: usize, vms: Range<usize>, error: Option<&str>) -> ShardReport {

@@ -7,6 +7,7 @@ use crate::error::{ClContext, RunError};
 use crate::fault::{self, Stage};
 use crate::hostcalls::{service_round, HostThreads};
 use crate::launch::{self, WorkSizes};
+use crate::partitions::Scheduler;
 use crate::report::{PhaseTimes, RunReport, ShardReport, VmOutcome, VmStatus};
 use crate::vm_state::{initial_state, InitialContents, VmBuffers, VmLayout};
 use crate::wasi::{os_seed, SplitMix64, VmContext};
@@ -151,7 +152,9 @@ impl ShardInput {
 /// A device's kernels and work sizes for a number of VMs: what is checked before anything runs.
 pub(crate) struct Prepared {
     pub init: Kernel,
-    pub kernel: Kernel,
+    /// `vv_run` of each partition.
+    pub kernels: Vec<Kernel>,
+    /// For every `vv_run` (the local size all of them allow).
     pub sizes: WorkSizes,
     pub init_sizes: WorkSizes,
 }
@@ -159,13 +162,13 @@ pub(crate) struct Prepared {
 impl Prepared {
     pub fn new(dev: &DeviceProgram, bundle: &Bundle, cfg: &RunConfig, n: usize) -> Result<Prepared, RunError> {
         VmLayout::new(bundle).check_fit(n as u64, &dev.device)?;
-        let init = Kernel::create(&dev.program, "vv_init").cl("finding kernel vv_init")?;
-        let kernel = Kernel::create(&dev.program, "vv_run").cl("finding kernel vv_run")?;
-        let size_of = |k: &Kernel| -> Result<WorkSizes, RunError> {
-            let max = k.get_work_group_size(dev.device.device.id()).unwrap_or(1);
-            WorkSizes::new(n, dev.device.kind, cfg.local_size, max).map_err(RunError::Config)
-        };
-        Ok(Prepared { sizes: size_of(&kernel)?, init_sizes: size_of(&init)?, init, kernel })
+        let init = Kernel::create(&dev.programs[0], "vv_init").cl("finding kernel vv_init")?;
+        let kernels =
+            dev.programs.iter().map(|p| Kernel::create(p, "vv_run")).collect::<Result<Vec<_>, _>>().cl("finding kernel vv_run")?;
+        let max_of = |k: &Kernel| k.get_work_group_size(dev.device.device.id()).unwrap_or(1);
+        let sizes_for = |max: usize| WorkSizes::new(n, dev.device.kind, cfg.local_size, max).map_err(RunError::Config);
+        let run_max = kernels.iter().map(max_of).min().unwrap_or(1);
+        Ok(Prepared { sizes: sizes_for(run_max)?, init_sizes: sizes_for(max_of(&init))?, init, kernels })
     }
 
     pub fn local_size(&self) -> usize {
@@ -220,7 +223,7 @@ pub(crate) fn execute(
     let n = input.vms.len();
     let first = input.vms.start;
     let tag = &dev.device.index;
-    let Prepared { init, kernel, sizes, init_sizes } = prep;
+    let Prepared { init, kernels, sizes, init_sizes } = prep;
     let layout = VmLayout::new(bundle);
     let mut bufs = VmBuffers::allocate(&dev.context, &layout, n)?;
     trace!("[#{tag}] allocated {} for {n} VMs; vv_run {sizes:?}", crate::device::human_bytes(layout.bytes_per_vm() * n as u64));
@@ -228,28 +231,22 @@ pub(crate) fn execute(
     let contents = InitialContents { image: &bundle.memory.image, state: &state0, kind: dev.device.kind, invoke_rows: &input.rows };
     bufs.initialize(&dev.context, &dev.queue, &init, &dev.zeroer, &contents, init_sizes)?;
     let fuel = bundle.options.fuel.min(i32::MAX as u64);
-    // SAFETY: the buffers outlive every launch of the kernel; argument order is the ABI's.
-    unsafe {
-        kernel.set_arg(0, &bufs.mem).cl("setting vv_run arguments")?;
-        kernel.set_arg(1, &bufs.stack).cl("setting vv_run arguments")?;
-        kernel.set_arg(2, &bufs.globals).cl("setting vv_run arguments")?;
-        kernel.set_arg(3, &bufs.state).cl("setting vv_run arguments")?;
-        kernel.set_arg(4, &bufs.hc_hdr).cl("setting vv_run arguments")?;
-        kernel.set_arg(5, &bufs.hc_data).cl("setting vv_run arguments")?;
-        launch::set_uint_arg(&kernel, 6, n as u64).cl("setting vv_run arguments")?;
-        launch::set_uint_arg(&kernel, 7, fuel).cl("setting vv_run arguments")?;
+    for kernel in &kernels {
+        bind_run_kernel(kernel, &bufs, n, fuel)?;
     }
     progress.phases.setup = start.elapsed();
 
     let queue = &dev.queue;
-    let mut status = vec![0u32; n];
+    let mut status = state0[..n].to_vec();
+    let mut scheduler = Scheduler::new(bundle, n);
     loop {
+        let partition = scheduler.next(queue, &bufs.state, &status).cl("reading VM functions")?;
         let t = Instant::now();
         if fault::injected(Stage::Launch(progress.launches + 1), dev.device.index) {
             return Err(RunError::Cl { what: "launching vv_run (failure injected by VV_INJECT_FAULT)", code: ClError(-36) });
         }
         // SAFETY: all arguments are set to live buffers.
-        unsafe { launch::enqueue(queue, &kernel, sizes) }.cl("launching vv_run")?;
+        unsafe { launch::enqueue(queue, &kernels[partition], sizes) }.cl("launching vv_run")?;
         queue.finish().cl("running vv_run")?;
         progress.launches += 1;
         let t1 = Instant::now();
@@ -275,7 +272,12 @@ pub(crate) fn execute(
                 }
             }
         }
-        trace!("[#{tag}] launch {}: {:.3} s, {running} running, {} waiting", progress.launches, (t1 - t).as_secs_f64(), waiting.len());
+        trace!(
+            "[#{tag}] launch {} (partition {partition}): {:.3} s, {running} running, {} waiting",
+            progress.launches,
+            (t1 - t).as_secs_f64(),
+            waiting.len()
+        );
         if waiting.is_empty() && running == 0 {
             break;
         }
@@ -323,6 +325,22 @@ pub(crate) fn execute(
         out.push((status, (0..slots).map(|row| results[row * n + k]).collect()));
     }
     Ok(out)
+}
+
+/// Sets the arguments of a `vv_run` kernel to the VMs' buffers (the ABI's order).
+pub(crate) fn bind_run_kernel(kernel: &Kernel, bufs: &VmBuffers, n: usize, fuel: u64) -> Result<(), RunError> {
+    // SAFETY: the buffers outlive every launch of the kernel; argument order is the ABI's.
+    unsafe {
+        kernel.set_arg(0, &bufs.mem).cl("setting vv_run arguments")?;
+        kernel.set_arg(1, &bufs.stack).cl("setting vv_run arguments")?;
+        kernel.set_arg(2, &bufs.globals).cl("setting vv_run arguments")?;
+        kernel.set_arg(3, &bufs.state).cl("setting vv_run arguments")?;
+        kernel.set_arg(4, &bufs.hc_hdr).cl("setting vv_run arguments")?;
+        kernel.set_arg(5, &bufs.hc_data).cl("setting vv_run arguments")?;
+        launch::set_uint_arg(kernel, 6, n as u64).cl("setting vv_run arguments")?;
+        launch::set_uint_arg(kernel, 7, fuel).cl("setting vv_run arguments")?;
+    }
+    Ok(())
 }
 
 /// Each VM's outcome: its status and results with the output its context collected, and the
@@ -391,7 +409,8 @@ mod tests {
             source_name: "prog.wasm".into(),
             compiler_version: "0".into(),
             options: BuildOptions::default(),
-            opencl: String::new(),
+            partitions: vec![String::new()],
+            partition_of: vec![],
             memory: MemoryLayout { present: false, initial_pages: 0, max_pages: 0, image: vec![] },
             globals: vec![],
             exports: vec![Export { name: "add".into(), kind: vv_bundle::ExportKind::Function, function: 1, params: vec![ValType::I32, ValType::I64], results: vec![ValType::I64], invoke_index: 4 }],

@@ -57,6 +57,39 @@ fn runs_a_bundle_file_and_writes_outputs() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// Partitions built in helper processes (vv-run runs itself once per partition, as on GPUs),
+/// stored in the cache and loaded from there.
+#[test]
+fn partitions_build_in_helper_processes() {
+    let dir = temp_dir("cli-helpers");
+    std::fs::create_dir_all(&dir).unwrap();
+    if !has_opencl(&dir) {
+        return;
+    }
+    let mut b = bundle(12, KERNELS);
+    b.partitions = vec![KERNELS.into(), format!("/* another partition */\n{KERNELS}")];
+    std::fs::write(dir.join("t.vvk"), vv_bundle::write_bundle(&b).unwrap()).unwrap();
+    let run = || {
+        Command::new(env!("CARGO_BIN_EXE_vv-run"))
+            .args(["t.vvk", "--vms", "6"])
+            .current_dir(&dir)
+            .env("VV_CACHE_DIR", dir.join("cache"))
+            .env("VV_BUILD_HELPERS", "1")
+            .output()
+            .unwrap()
+    };
+    let out = run();
+    let err = text(&out.stderr);
+    assert!(err.contains("device binary: built in") && err.contains("(2 partitions, in parallel)"), "{err}");
+    assert!(!err.contains("built in this process instead"), "a helper failed: {err}");
+    assert!(err.contains("6 VMs: 5 exited (2 with code 0), 1 trapped, 0 still running"), "{err}");
+    let binaries = std::fs::read_dir(dir.join("cache/programs")).unwrap().count();
+    assert_eq!(binaries, 2, "one cached binary per partition, no leftovers");
+    let err = text(&run().stderr);
+    assert!(err.contains("device binary: cached"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn bad_bundles_are_clear_errors() {
     let dir = temp_dir("cli-bad");

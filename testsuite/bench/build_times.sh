@@ -4,7 +4,8 @@
 #
 #   bash testsuite/bench/build_times.sh BIN_DIR STDIN_DIR [VMS]
 #
-# PROGRAMS="json nbody" limits the run to those programs.
+# PROGRAMS="json nbody" limits the run to those programs; VVC_ARGS passes options to vvc build
+# (e.g. VVC_ARGS="--partition-lines 0" for one program per bundle, no partitions).
 # BIN_DIR holds vvc and vv-run; STDIN_DIR the per-VM inputs of the stdin programs
 # (`VV_PROGRAMS_WRITE_STDIN=DIR cargo test -p vv-testsuite --test programs -- wordfreq json`).
 # "Cold" starts with empty vv and CUDA (NVIDIA driver) caches, so it is a first start on a fresh
@@ -26,13 +27,17 @@ args_of() {
   esac
 }
 
-echo "| program | OpenCL C lines | build cold (s) | build cached (s) | launches | hypercalls | kernel (s) | wall (s) | VMs/s |"
-echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+echo "| program | OpenCL C lines | partitions (largest, lines) | build cold (s) | build cached (s) | launches | hypercalls | kernel (s) | wall (s) | VMs/s |"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 for wasm in "$ROOT"/testsuite/programs/*.wasm; do
   p=$(basename "$wasm" .wasm)
   if [ -n "${PROGRAMS:-}" ] && [[ " $PROGRAMS " != *" $p "* ]]; then continue; fi
-  "$BIN/vvc" build "$wasm" -o "$WORK/$p.vvk" --emit-cl "$WORK/$p.cl" >/dev/null 2>&1
-  lines=$(wc -l < "$WORK/$p.cl")
+  mkdir -p "$WORK/cl-$p"
+  # shellcheck disable=SC2086
+  "$BIN/vvc" build "$wasm" -o "$WORK/$p.vvk" --emit-cl "$WORK/cl-$p/$p.cl" --no-cache ${VVC_ARGS:-} >/dev/null 2>&1
+  lines=$(cat "$WORK/cl-$p"/*.cl | wc -l)
+  parts=$(ls "$WORK/cl-$p" | wc -l)
+  largest=$(wc -l "$WORK/cl-$p"/*.cl | grep -v ' total$' | sort -n | tail -1 | awk '{print $1}')
   input=()
   if [ -d "$STDIN/$p" ]; then input=(--stdin-dir "$STDIN/$p"); fi
   a=$(args_of "$p")
@@ -49,5 +54,5 @@ for wasm in "$ROOT"/testsuite/programs/*.wasm; do
   kernel=$(echo "$cached" | num 'kernel \([0-9.]*\) s')
   wall=$(echo "$cached" | num 'wall \([0-9.]*\) s')
   rate=$(echo "$cached" | num ', \([0-9]*\) VMs/s')
-  echo "| $p | $lines | ${bcold:-?} | ${bcached:-?} | $launches | $hcalls | $kernel | $wall | $rate |"
+  echo "| $p | $lines | $parts ($largest) | ${bcold:-?} | ${bcached:-?} | $launches | $hcalls | $kernel | $wall | $rate |"
 done

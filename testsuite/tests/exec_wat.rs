@@ -126,6 +126,27 @@ fn call_indirect() {
     }
 }
 
+/// With a tiny partition bound every function gets a partition of its own: each call, return and
+/// indirect call (and each trap in a callee) crosses partitions and the host launches the
+/// partition the VM needs next, VMs spread over several at once. Results must not change.
+#[test]
+fn partitions_cross_on_calls() {
+    let tiny = BuildOptions { partition_lines: 16, ..small() };
+    for f in ["wat/call_indirect.wat", "wat/fac.wat", "wat/traps.wat"] {
+        let parts = compile(f, &tiny).partitions.len();
+        assert!(parts >= 3, "{f} in {parts} partitions");
+    }
+    let apply: Vec<Call> = (0..96u64).map(|vm| ("apply".to_string(), vec![vm % 10, vm * 7, vm + 3])).collect();
+    let fold: Vec<Call> = (0..96u64).map(|vm| ("fold".to_string(), vec![vm * 2654435761 % (1 << 32), vm])).collect();
+    check_invokes("wat/call_indirect.wat", &tiny, &mix(vec![apply, fold]));
+    let fac: Vec<Call> = (0..128u64)
+        .map(|vm| if vm % 2 == 0 { ("fac".to_string(), vec![vm % 25]) } else { ("sum".to_string(), vec![vm * 37]) })
+        .collect();
+    check_invokes("wat/fac.wat", &tiny, &fac);
+    let traps: Vec<Call> = (0..128u64).map(|vm| ("maybe_trap".to_string(), vec![vm % 8, vm])).collect();
+    check_invokes("wat/traps.wat", &BuildOptions { stack_size: 8192, ..tiny }, &traps);
+}
+
 #[test]
 fn memory_and_grow() {
     let f = "wat/memory.wat";

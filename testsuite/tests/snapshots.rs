@@ -32,10 +32,30 @@ fn generated_kernels() {
         let input = read(&format!("wat/{name}"));
         let first = vv_compiler::compile(&name, &input, &small()).unwrap_or_else(|e| panic!("{e}"));
         let again = vv_compiler::compile(&name, &input, &small()).unwrap();
-        assert_eq!(first.opencl, again.opencl, "{name}: generated code is not deterministic");
-        let program = vv_compiler::program_text(&first.opencl);
+        assert_eq!(first.partitions, again.partitions, "{name}: generated code is not deterministic");
+        assert_eq!(first.partitions.len(), 1, "{name}: small programs are one partition");
+        let program = vv_compiler::program_text(&first.partitions[0]);
         snapshot_settings().bind(|| insta::assert_snapshot!(name.trim_end_matches(".wat").to_string(), program));
     }
+}
+
+/// A program split into partitions: each holds its functions (and copies of the small functions
+/// they call), a dispatcher that leaves for functions elsewhere, and only the first the init and
+/// reset kernels.
+#[test]
+fn partitioned_kernels() {
+    let name = "call_indirect.wat";
+    let input = read(&format!("wat/{name}"));
+    let opts = vv_bundle::BuildOptions { partition_lines: 64, ..small() };
+    let bundle = vv_compiler::compile(name, &input, &opts).unwrap_or_else(|e| panic!("{e}"));
+    assert!(bundle.partitions.len() >= 2, "{name} in {} partitions", bundle.partitions.len());
+    assert_eq!(bundle.partition_of.len(), bundle.function_names.len(), "a home for every function");
+    let mut text = String::new();
+    for (i, p) in bundle.partitions.iter().enumerate() {
+        assert_eq!(p.contains("__kernel void vv_init("), i == 0, "partition {i}");
+        text.push_str(&format!("==== partition {i} ====\n{}", vv_compiler::program_text(p)));
+    }
+    snapshot_settings().bind(|| insta::assert_snapshot!("call_indirect_partitioned", text));
 }
 
 #[test]

@@ -20,9 +20,16 @@ pub struct LowerError {
 
 type Result<T> = std::result::Result<T, LowerError>;
 
+/// How many times more a call inside a loop is taken to run than one outside it.
+const CALL_WEIGHT_PER_LOOP: u64 = 8;
+
 /// The lowered function.
 pub struct LoweredFunction {
     pub text: String,
+    /// Each call to a function of this module (for `call_indirect`, every function of its
+    /// signature it may reach): callee id and a weight that grows with the loops around the call
+    /// site (for keeping callers and callees in one partition).
+    pub calls: Vec<(u32, u64)>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -96,6 +103,8 @@ pub struct FunctionWriter<'a> {
     /// Locals whose frame slot holds their current value on every path to this point: a
     /// spill skips them.
     clean: BTreeSet<usize>,
+    /// Direct calls to local functions: callee and weight.
+    calls: Vec<(u32, u64)>,
     /// What is clean on every branch so far to each forward label.
     label_clean: HashMap<String, BTreeSet<usize>>,
 }
@@ -128,7 +137,14 @@ impl<'a> FunctionWriter<'a> {
             site: None,
             clean: BTreeSet::new(),
             label_clean: HashMap::new(),
+            calls: Vec::new(),
         }
+    }
+
+    /// The weight of a call site here: `CALL_WEIGHT_PER_LOOP` to the power of the loops around it.
+    fn call_weight(&self) -> u64 {
+        let loops = self.frames.iter().filter(|f| f.kind == FrameKind::Loop).count() as u32;
+        CALL_WEIGHT_PER_LOOP.saturating_pow(loops)
     }
 
     fn unsupported<T>(&self, feature: impl Into<String>) -> Result<T> {
@@ -157,7 +173,7 @@ impl<'a> FunctionWriter<'a> {
             self.offset = None;
             self.emit_return(&results);
         }
-        Ok(LoweredFunction { text: self.assemble(header) })
+        Ok(LoweredFunction { text: self.assemble(header), calls: std::mem::take(&mut self.calls) })
     }
 
     fn collect_locals(&mut self) -> Result<()> {
@@ -753,6 +769,8 @@ impl<'a> FunctionWriter<'a> {
             }
             Instr::Call(c) => match self.m.callee(c.func) {
                 Callee::Local(id) => {
+                    let weight = self.call_weight();
+                    self.calls.push((id, weight));
                     let (params, results) = self.m.func_signature(c.func).or_else(|f| self.unsupported(f))?;
                     self.call(&format!("{id}u"), &params, &results)?;
                 }
@@ -767,6 +785,10 @@ impl<'a> FunctionWriter<'a> {
                 let table = self.m.instance().table(c.table);
                 let (params, results) = self.m.signature(c.ty).or_else(|f| self.unsupported(f))?;
                 let sig = self.m.sig_id(c.ty).or_else(|f| self.unsupported(f))?;
+                let weight = self.call_weight();
+                for target in self.m.indirect_targets(c.table, sig) {
+                    self.calls.push((target, weight));
+                }
                 let (_, index) = self.pop()?;
                 self.uses_callee = true;
                 self.line(format!("if ({index} >= {}) VV_TRAP(VV_TRAP_TABLE_BOUNDS);", table.size()));

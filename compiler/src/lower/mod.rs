@@ -24,6 +24,8 @@ pub struct FunctionText {
     pub id: u32,
     pub c_name: String,
     pub text: String,
+    /// Direct calls to functions of the module: callee id and weight (see `partition`).
+    pub calls: Vec<(u32, u64)>,
 }
 
 /// A constant array of the kernel: a table no instruction writes, or the contents of a
@@ -88,7 +90,7 @@ pub fn lower(m: &Module, path: &str, opts: &BuildOptions) -> Result<Lowered, Com
             location: Location { function, offset: e.offset },
         })?;
         func_sigs.push(ctx.sig_id(f.ty()).unwrap_or(module::NO_SIG));
-        functions.push(FunctionText { id, c_name, text: lowered.text });
+        functions.push(FunctionText { id, c_name, text: lowered.text, calls: lowered.calls });
     }
 
     let exports = exports(m, &ctx).map_err(unsupported)?;
@@ -97,10 +99,16 @@ pub fn lower(m: &Module, path: &str, opts: &BuildOptions) -> Result<Lowered, Com
         exports.iter().map(|e| e.params.len().max(e.results.len())).max().unwrap_or(0).max(1) as u32;
     let entry_id = ctx.entry_id();
     let start = m.start.and_then(|s| ctx.dispatch_id(s));
+    let entry_calls = start
+        .into_iter()
+        .chain(exports.iter().filter(|e| e.kind == ExportKind::Function).map(|e| e.function))
+        .map(|callee| (callee, 1))
+        .collect();
     functions.push(FunctionText {
         id: entry_id,
         c_name: "vv_entry".into(),
         text: entry::write_entry(&ctx, entry_id, start, init_trap, &exports, command_entry),
+        calls: entry_calls,
     });
     func_sigs.push(module::NO_SIG);
 

@@ -185,4 +185,17 @@ impl<'m> ModuleCtx<'m> {
     pub fn instance(&self) -> &Instance {
         self.instance.as_ref().expect("built in ModuleCtx::new")
     }
+
+    /// The functions a `call_indirect` of signature `sig` through `table` may reach: those of
+    /// that signature in the table after instantiation or in any element segment.
+    pub fn indirect_targets(&self, table: walrus::TableId, sig: u32) -> Vec<u32> {
+        let inst = self.instance();
+        let mut ids: Vec<u32> = inst.table(table).image.iter().chain(inst.elems.iter().flat_map(|(_, ids)| ids)).copied().collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids.retain(|&id| {
+            self.locals.get(id as usize).is_some_and(|&f| self.sig_id(self.module.funcs.get(f).ty()) == Ok(sig))
+        });
+        ids
+    }
 }

@@ -9,7 +9,8 @@ use crate::device_program::DeviceProgram;
 use crate::error::{ClContext, RunError};
 use crate::hostcalls::{service_round, HostThreads};
 use crate::launch::{self, WorkSizes};
-use crate::run::{trap_of, Prepared};
+use crate::partitions::Scheduler;
+use crate::run::{bind_run_kernel, trap_of, Prepared};
 use crate::vm_state::{initial_state, InitialContents, VmBuffers, VmLayout};
 use crate::wasi::serverless::Inbox;
 use crate::wasi::{os_seed, SplitMix64, VmContext};
@@ -52,7 +53,9 @@ pub(crate) struct Pool<'a> {
     style: Style,
     cfg: PoolConfig,
     bufs: VmBuffers,
-    kernel: Kernel,
+    /// `vv_run` of each partition.
+    kernels: Vec<Kernel>,
+    scheduler: Scheduler,
     reset: Kernel,
     sizes: WorkSizes,
     /// The host's copy of the status row.
@@ -82,8 +85,8 @@ impl<'a> Pool<'a> {
             return Err(RunError::Config(format!("{} has no WASI command entry (`_start`) to serve", bundle.source_name)));
         }
         let run_cfg = RunConfig { vms: n, local_size: cfg.local_size, ..RunConfig::default() };
-        let Prepared { init, kernel, sizes, init_sizes } = Prepared::new(dev, bundle, &run_cfg, n)?;
-        let reset = Kernel::create(&dev.program, "vv_reset").cl("finding kernel vv_reset (rebuild the bundle with this vvc)")?;
+        let Prepared { init, kernels, sizes, init_sizes } = Prepared::new(dev, bundle, &run_cfg, n)?;
+        let reset = Kernel::create(&dev.programs[0], "vv_reset").cl("finding kernel vv_reset (rebuild the bundle with this vvc)")?;
         let mut bufs = VmBuffers::allocate(&dev.context, &VmLayout::new(bundle), n)?;
         let mut state = initial_state(bundle, &vec![abi::INVOKE_COMMAND; n]);
         let first = match style {
@@ -105,7 +108,8 @@ impl<'a> Pool<'a> {
             bundle,
             style,
             bufs,
-            kernel,
+            kernels,
+            scheduler: Scheduler::new(bundle, n),
             reset,
             sizes,
             status: vec![first; n],
@@ -128,19 +132,9 @@ impl<'a> Pool<'a> {
     }
 
     fn bind_kernel(&self) -> Result<(), RunError> {
-        let n = self.cfg.vms as u64;
         let fuel = self.bundle.options.fuel.min(i32::MAX as u64);
-        let b = &self.bufs;
-        // SAFETY: the buffers live as long as the pool; argument order is the ABI's.
-        unsafe {
-            self.kernel.set_arg(0, &b.mem).cl("setting vv_run arguments")?;
-            self.kernel.set_arg(1, &b.stack).cl("setting vv_run arguments")?;
-            self.kernel.set_arg(2, &b.globals).cl("setting vv_run arguments")?;
-            self.kernel.set_arg(3, &b.state).cl("setting vv_run arguments")?;
-            self.kernel.set_arg(4, &b.hc_hdr).cl("setting vv_run arguments")?;
-            self.kernel.set_arg(5, &b.hc_data).cl("setting vv_run arguments")?;
-            launch::set_uint_arg(&self.kernel, 6, n).cl("setting vv_run arguments")?;
-            launch::set_uint_arg(&self.kernel, 7, fuel).cl("setting vv_run arguments")?;
+        for kernel in &self.kernels {
+            bind_run_kernel(kernel, &self.bufs, self.cfg.vms, fuel)?;
         }
         Ok(())
     }
@@ -277,10 +271,11 @@ impl<'a> Pool<'a> {
     }
 
     fn launch(&mut self) -> Result<Duration, RunError> {
-        let t = Instant::now();
         let queue = &self.dev.queue;
+        let partition = self.scheduler.next(queue, &self.bufs.state, &self.status).cl("reading VM functions")?;
+        let t = Instant::now();
         // SAFETY: every argument is bound to the pool's live buffers.
-        unsafe { launch::enqueue(queue, &self.kernel, self.sizes) }.cl("launching vv_run")?;
+        unsafe { launch::enqueue(queue, &self.kernels[partition], self.sizes) }.cl("launching vv_run")?;
         queue.finish().cl("running vv_run")?;
         let took = t.elapsed();
         self.metrics.launches.inc();

@@ -212,7 +212,8 @@ pub fn bundle(hash: u8, opencl: &str) -> Bundle {
         source_name: "t.wasm".into(),
         compiler_version: "test".into(),
         options: BuildOptions::default(),
-        opencl: opencl.into(),
+        partitions: vec![opencl.into()],
+        partition_of: vec![0; 4],
         memory: MemoryLayout { present: true, initial_pages: 1, max_pages: 1, image: b"abc".to_vec() },
         globals: vec![0],
         exports: vec![
