@@ -107,21 +107,8 @@ pub struct Opts {
     #[arg(long, value_name = "SECS")]
     pub timeout: Option<f64>,
 
-    /// Work-items per work-group. Default: 1 on CPU devices, 64 on GPUs.
-    #[arg(long, value_name = "N")]
-    pub local_size: Option<usize>,
-
-    /// Whether to keep built device binaries in the cache directory and reuse them.
-    #[arg(long, value_enum, default_value_t = CacheArg::On, value_name = "WHEN")]
-    pub binary_cache: CacheArg,
-
-    /// Extra OpenCL build options, e.g. "-cl-opt-disable" for big programs on PoCL.
-    #[arg(long, value_name = "OPTS", allow_hyphen_values = true)]
-    pub cl_options: Option<String>,
-
-    /// Seed of the VMs' random_get streams (default: from the OS).
-    #[arg(long, value_name = "N")]
-    pub seed: Option<u64>,
+    #[command(flatten)]
+    pub device_flags: DeviceFlags,
 
     /// Arguments for the program (argv[1..]); `{vm}` becomes the VM's index.
     #[arg(last = true, value_name = "ARGS")]
@@ -148,7 +135,33 @@ pub fn parse_env(s: &str) -> Result<(String, String), String> {
 }
 
 /// Build and cache options of either command.
-pub fn load_options(cache: CacheArg, cl_options: &Option<String>) -> LoadOptions {
+/// How the device runs and builds: the flags `vv-run` and `vv-run serve` share.
+#[derive(Debug, clap::Args)]
+pub struct DeviceFlags {
+    /// Work-items per work-group. Default: 1 on CPU devices, 64 on GPUs.
+    #[arg(long, value_name = "N")]
+    pub local_size: Option<usize>,
+
+    /// Whether to keep built device binaries in the cache directory and reuse them.
+    #[arg(long, value_enum, default_value_t = CacheArg::On, value_name = "WHEN")]
+    pub binary_cache: CacheArg,
+
+    /// Extra OpenCL build options, e.g. "-cl-opt-disable" for big programs on PoCL.
+    #[arg(long, value_name = "OPTS", allow_hyphen_values = true)]
+    pub cl_options: Option<String>,
+
+    /// Seed of the VMs' random_get streams (default: from the OS).
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+}
+
+impl DeviceFlags {
+    pub fn load_options(&self) -> LoadOptions {
+        load_options(self.binary_cache, &self.cl_options)
+    }
+}
+
+fn load_options(cache: CacheArg, cl_options: &Option<String>) -> LoadOptions {
     LoadOptions {
         cache: match cache {
             CacheArg::On => CachePolicy::Always,
@@ -162,7 +175,7 @@ pub fn load_options(cache: CacheArg, cl_options: &Option<String>) -> LoadOptions
 
 impl Opts {
     pub fn load_options(&self) -> LoadOptions {
-        load_options(self.binary_cache, &self.cl_options)
+        self.device_flags.load_options()
     }
 
     pub fn run_config(&self) -> Result<RunConfig> {
@@ -181,8 +194,8 @@ impl Opts {
             env: self.env.clone(),
             max_launches: self.max_launches,
             timeout,
-            local_size: self.local_size,
-            seed: self.seed,
+            local_size: self.device_flags.local_size,
+            seed: self.device_flags.seed,
             ..RunConfig::default()
         })
     }

@@ -81,7 +81,7 @@ fn serve_main(opts: &serve_cli::ServeOpts) -> Result<u8> {
     let devices = device::enumerate()?;
     let dev = device::select(&devices, opts.device.as_ref().unwrap_or(&DeviceChoice::Default))?;
     describe(dev);
-    let loader = Loader::with_options(bundle, &DeviceChoice::Index(dev.index), &cli::load_options(opts.binary_cache, &opts.cl_options))?;
+    let loader = Loader::with_options(bundle, &DeviceChoice::Index(dev.index), &opts.device_flags.load_options())?;
     eprintln!("vv-run: {}", loader.build_info());
     let style = serve::Style::of(loader.bundle());
     restore_default_signal_actions();

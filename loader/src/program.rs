@@ -223,7 +223,6 @@ pub fn load_or_build_shared(
         .collect();
     notes.extend(helper_notes);
     let cache_file = parts[0].cache_file.clone();
-    let binaries: Option<Vec<Vec<u8>>> = if lead { parts.iter().map(|p| p.binary.clone()).collect() } else { None };
     let info = BuildInfo {
         source,
         time: start.elapsed(),
@@ -232,7 +231,10 @@ pub fn load_or_build_shared(
         cache_file,
         note: (!notes.is_empty()).then(|| notes.join("; ")),
     };
-    Ok((parts.into_iter().map(|p| p.program).collect(), info, binaries))
+    let (programs, binaries): (Vec<Program>, Vec<Option<Vec<u8>>>) = parts.into_iter().map(|p| (p.program, p.binary)).unzip();
+    // Each part keeps its binary only when leading; one that came back empty shares none.
+    let binaries = if lead { binaries.into_iter().collect() } else { None };
+    Ok((programs, info, binaries))
 }
 
 /// Builds the partitions whose binaries are not in the cache in helper processes, which store

@@ -1,7 +1,7 @@
 //! Options of `vv-run serve` (the binary only): clap definitions, the help text with worked
 //! examples, and turning options into a `ServeConfig`. No OpenCL here.
 
-use crate::cli::{parse_env, CacheArg};
+use crate::cli::{parse_env, DeviceFlags};
 use anyhow::{bail, Result};
 use clap::Args;
 use std::net::SocketAddr;
@@ -87,21 +87,8 @@ pub struct ServeOpts {
     #[arg(long = "env", short = 'e', value_name = "K=V", value_parser = parse_env)]
     pub env: Vec<(String, String)>,
 
-    /// Work-items per work-group. Default: 1 on CPU devices, 64 on GPUs.
-    #[arg(long, value_name = "N")]
-    pub local_size: Option<usize>,
-
-    /// Whether to keep built device binaries in the cache directory and reuse them.
-    #[arg(long, value_enum, default_value_t = CacheArg::On, value_name = "WHEN")]
-    pub binary_cache: CacheArg,
-
-    /// Extra OpenCL build options.
-    #[arg(long, value_name = "OPTS", allow_hyphen_values = true)]
-    pub cl_options: Option<String>,
-
-    /// Seed of the VMs' random_get streams (default: from the OS).
-    #[arg(long, value_name = "N")]
-    pub seed: Option<u64>,
+    #[command(flatten)]
+    pub device_flags: DeviceFlags,
 
     /// argv[1..] of a resident guest (a command takes its arguments per request, `?arg=`).
     #[arg(last = true, value_name = "ARGS")]
@@ -136,8 +123,8 @@ impl ServeOpts {
             max_body: self.max_body,
             env: self.env.clone(),
             args: self.args.clone(),
-            local_size: self.local_size,
-            seed: self.seed,
+            local_size: self.device_flags.local_size,
+            seed: self.device_flags.seed,
         })
     }
 }
