@@ -50,8 +50,8 @@ typedef struct {
     __global ulong *globals;
     __global ulong *hc_hdr;
     __global uchar *hc_data;
-    ulong nvms;
-    ulong id;
+    uint nvms;
+    uint id;
     ulong mem_bytes;
     uint pages;
     uint status;
@@ -69,10 +69,11 @@ typedef struct {
 #define VV_TRAP_IF(expr_) do { uint trap_ = (expr_); if (trap_ != 0u) VV_TRAP(trap_); } while (0)
 #define VV_EXIT(code_) do { vm->status = VV_STATUS_EXITED; vm->code = (code_); return; } while (0)
 
-/* Call stack slot `s` of this VM, and global `g`. */
-#define VV_SLOT(s) vm->stack[(ulong)(s) * vm->nvms + vm->id]
-#define VV_GLOBAL(g) vm->globals[(ulong)(g) * vm->nvms + vm->id]
-#define VV_HC(w) vm->hc_hdr[vm->id * VV_HC_WORDS + (w)]
+/* Call stack slot `s` of this VM, and global `g`. Row and VM counts fit 32 bits, so row x nvms
+   is one 32x32->64-bit multiply on GPUs, not a 64-bit one. */
+#define VV_SLOT(s) vm->stack[(ulong)(uint)(s) * vm->nvms + vm->id]
+#define VV_GLOBAL(g) vm->globals[(ulong)(uint)(g) * vm->nvms + vm->id]
+#define VV_HC(w) vm->hc_hdr[(ulong)vm->id * VV_HC_WORDS + (w)]
 
 /* Every Wasm function is a function of its own, not inlined into the dispatcher: the NVIDIA
    compiler then works on many small functions instead of one huge kernel (json.wasm, 30k lines:
@@ -106,9 +107,10 @@ static inline void vv_return(vm_t *vm) {
 
 /* ---- interleaved linear memory ---------------------------------------------------------- */
 
-/* Byte `a` of this VM lives at ((a / W) * nvms + id) * W + a % W. */
+/* Byte `a` of this VM lives at ((a / W) * nvms + id) * W + a % W. Accesses are bounds-checked
+   first, so a < 4 GiB and a / W fits 32 bits (a 32x32->64-bit multiply). */
 static inline ulong vv_addr(vm_t *vm, ulong a) {
-    return ((a / VV_INTERLEAVE) * vm->nvms + vm->id) * VV_INTERLEAVE + a % VV_INTERLEAVE;
+    return ((ulong)(uint)(a / VV_INTERLEAVE) * vm->nvms + vm->id) * VV_INTERLEAVE + a % VV_INTERLEAVE;
 }
 
 static inline uint vv_load8(vm_t *vm, ulong a) {
@@ -344,7 +346,7 @@ VV_TRUNC_SAT(vv_sat_f64_u64, double, ulong, -1.0, 18446744073709551616.0, 0ul, 0
 /* ---- hypercalls ------------------------------------------------------------------------- */
 
 static inline __global uchar *vv_hc_buf(vm_t *vm) {
-    return vm->hc_data + vm->id * (ulong)VV_HC_DATA_BYTES;
+    return vm->hc_data + (ulong)vm->id * VV_HC_DATA_BYTES;
 }
 
 /* Copies the bytes an iovec list points at into the hypercall buffer (fd_write). */
