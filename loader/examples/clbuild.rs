@@ -1,6 +1,7 @@
 //! Times the OpenCL build of `.cl` files on the first GPU (else the first device):
-//! `clbuild [--options OPTS] [--binary-dir DIR] FILE...`, all files built in parallel threads;
-//! `--binary-dir` writes each device binary (PTX on NVIDIA) there.
+//! `clbuild [--options OPTS] [--binary-dir DIR] [--log] FILE...`, all files built in parallel
+//! threads; `--binary-dir` writes each device binary (PTX on NVIDIA) there, `--log` prints each
+//! build log (with `--options -cl-nv-verbose`, NVIDIA's register and stack use per function).
 //! For measuring how the shape of generated code affects driver compile time; each file is also
 //! rebuilt from its device binary, which times the driver's back end alone.
 
@@ -14,10 +15,15 @@ fn main() {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     let mut options = String::new();
     let mut binary_dir: Option<String> = None;
+    let mut log = false;
     loop {
         match args.first().map(String::as_str) {
             Some("--options") => {
                 options = args.remove(1);
+                args.remove(0);
+            }
+            Some("--log") => {
+                log = true;
                 args.remove(0);
             }
             Some("--binary-dir") => {
@@ -49,6 +55,9 @@ fn main() {
                 match Program::create_and_build_from_source(&context, &source, options) {
                     Ok(p) => {
                         let built = t.elapsed();
+                        if log {
+                            println!("{file}: build log:\n{}", p.get_build_log(dev.id()).unwrap_or_default());
+                        }
                         // Rebuilding from the device binary (PTX on NVIDIA) times the back end
                         // alone (run with CUDA_CACHE_DISABLE=1 so the driver cannot reuse it).
                         let binary = p.get_binaries().expect("binary").remove(0);

@@ -94,7 +94,10 @@ impl fmt::Display for BuildInfo {
 pub const CPU_OPT_DISABLE_LINES: usize = 5000;
 
 /// The compiler options for `dev`: correctly rounded f32 divide/sqrt where the device offers it,
-/// and no optimization for large programs on CPU devices.
+/// and no optimization for large programs on CPU devices. NVIDIA's register count stays uncapped:
+/// `-cl-nv-maxrregcount=64` (through `--cl-options`) fits four times as many VMs on the device at
+/// once, which ran pbkdf2 as 65536 VMs 48% faster on an H100, but slowed runs of 16384 VMs or
+/// fewer by 6-14% and made cold builds 12-23% longer (testsuite/bench/RESULTS.md).
 pub fn build_options(dev: &DeviceInfo, source_lines: usize, extra: &str) -> String {
     let mut opts = Vec::new();
     if dev.device.single_fp_config().unwrap_or(0) & CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT != 0 {

@@ -11,8 +11,8 @@ STDIN holds the per-VM inputs of the stdin programs (`STDIN/json/0..511`, `STDIN
 written by `VV_PROGRAMS_WRITE_STDIN=STDIN cargo test -p vv-testsuite --test programs -- wordfreq
 json`); VM i reads input i mod 512, argv programs get the arguments of tests/programs.rs.
 For each program: one cold start (empty vv and CUDA caches: the device build), one cached start,
-then one run per VM count; the CPU runs min(N, --cpu-runs) of the same inputs and its rate is
-compared with the GPU's at N. Prints a Markdown table per program, the best row of each and the
+then one CPU run of the first min(largest N, --cpu-runs) inputs (its runs/s), then one GPU run per
+VM count N, whose first min(N, CPU runs) VMs must match the CPU's outputs. Prints a Markdown table per program, the best row of each and the
 geometric mean of the best GPU/CPU ratios; --json writes everything measured.
 """
 import argparse
@@ -29,8 +29,16 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 STDIN_INPUTS = 512
+# wasmtime runs only in worker processes started fresh: forking a process that holds a wasmtime
+# engine (and its threads) can deadlock the child.
+SPAWN = mp.get_context("spawn")
 # argv[1] of each program, as in testsuite/tests/programs.rs; None: the program reads stdin.
 ARGS = {"pbkdf2": "user{vm}", "scrypt": "pw-{vm}!", "json": None, "wordfreq": None}
+# vvc --heap-size of each program: its largest linear memory over the test's inputs
+# (testsuite/programs/README.md), rounded up; every VM's heap is allocated on the device up front,
+# so this decides how many VMs fit.
+HEAP = {"allocstress": "2304KiB", "json": "768KiB", "nbody": "640KiB"}
+DEFAULT_HEAP = "512KiB"
 
 
 def args_of(program, vm):
@@ -39,7 +47,8 @@ def args_of(program, vm):
 
 
 def vv_run(binary, vvk, vms, extra, env=None):
-    """Runs vv-run; returns the parsed summary (its stderr lines starting with `vv-run:`)."""
+    """Runs vv-run; returns the parsed summary (its stderr lines starting with `vv-run:`), or
+    {"error": ...} when it did not run (e.g. the VMs do not fit in device memory)."""
     cmd = [binary, vvk, "--vms", str(vms)] + extra
     p = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
     text = "\n".join(l for l in p.stderr.splitlines() if l.startswith("vv-run:"))
@@ -58,7 +67,7 @@ def vv_run(binary, vvk, vms, extra, env=None):
         "device": (re.search(r"device: (.*)", text) or [None, None])[1],
     }
     if out["wall_s"] is None:
-        sys.exit(f"vv-run failed ({' '.join(cmd)}):\n{p.stderr[-3000:]}")
+        return {"error": f"vv-run failed ({' '.join(cmd)}):\n{p.stderr[-3000:]}"}
     return out
 
 
@@ -93,9 +102,41 @@ def cpu_worker(job):
     return out
 
 
+def wasm_instructions(wasm, program, stdin_dir, samples=8):
+    """Median Wasm instructions one run executes (wasmtime's fuel, one unit an instruction) over
+    `samples` inputs spread over the 512; measured apart from the timed runs, since metering
+    slows wasmtime down."""
+    import statistics
+    import wasmtime
+
+    config = wasmtime.Config()
+    config.consume_fuel = True
+    engine = wasmtime.Engine(config)
+    module = wasmtime.Module.from_file(engine, wasm)
+    linker = wasmtime.Linker(engine)
+    linker.define_wasi()
+    budget = 10**15
+    used = []
+    for vm in range(0, STDIN_INPUTS, STDIN_INPUTS // samples):
+        cfg = wasmtime.WasiConfig()
+        cfg.argv = [os.path.basename(wasm)] + args_of(program, vm)
+        if stdin_dir:
+            cfg.stdin_file = os.path.join(stdin_dir, str(vm))
+        store = wasmtime.Store(engine)
+        store.set_wasi(cfg)
+        store.set_fuel(budget)
+        instance = linker.instantiate(store, module)
+        try:
+            instance.exports(store)["_start"](store)
+        except wasmtime.ExitTrap:
+            pass
+        used.append(budget - store.get_fuel())
+    return int(statistics.median(used))
+
+
 def cpu_run(wasm, program, runs, procs, stdin_dir):
     jobs = [(wasm, program, list(range(p, runs, procs)), stdin_dir) for p in range(procs)]
-    with mp.Pool(procs) as pool:
+    with SPAWN.Pool(procs) as pool:
         pool.map(cpu_worker, [(wasm, program, [0], stdin_dir)] * procs)  # warm the processes
         t = time.perf_counter()
         results = {}
@@ -127,6 +168,8 @@ def main():
     ap.add_argument("--cpu-runs", type=int, default=2048, help="CPU runs per VM count, at most N (default 2048)")
     ap.add_argument("--procs", type=int, default=os.cpu_count(), help="CPU processes (default: every core)")
     ap.add_argument("--device", help="vv-run --device")
+    ap.add_argument("--vvc-args", default="", help="more vvc build options, space-separated")
+    ap.add_argument("--vv-run-args", default="", help="more vv-run options, space-separated (e.g. --cl-options=-cl-nv-opt-level=2)")
     ap.add_argument("--json", help="write the results here")
     a = ap.parse_args()
 
@@ -139,7 +182,9 @@ def main():
         gpu = bool(a.device) or " GPU " in default
         a.vms = "1024,4096,16384,65536" if gpu else "32,64"
     counts = [int(n) for n in a.vms.split(",")]
-    device = ["--device", a.device] if a.device else []
+    vvc_args = a.vvc_args.split()
+    interleave = int(vvc_args[vvc_args.index("--interleave") + 1]) if "--interleave" in vvc_args else 1
+    device = (["--device", a.device] if a.device else []) + a.vv_run_args.split()
     work = tempfile.mkdtemp(prefix="vv-bench-")
     results = {"date": time.strftime("%Y-%m-%d"), "procs": a.procs, "vms": counts, "programs": {}}
     best_rows = []
@@ -147,8 +192,15 @@ def main():
         for program in programs:
             wasm = os.path.join(prog_dir, program + ".wasm")
             vvk = os.path.join(work, program + ".vvk")
-            subprocess.run([vvc, "build", wasm, "-o", vvk, "--no-cache"], check=True, stderr=subprocess.DEVNULL)
-            env = dict(os.environ, VV_CACHE_DIR=os.path.join(work, "vv-cache"), CUDA_CACHE_PATH=os.path.join(work, "cuda-cache"))
+            heap = HEAP.get(program, DEFAULT_HEAP)
+            build = [vvc, "build", wasm, "-o", vvk, "--no-cache", "--heap-size", heap] + vvc_args
+            subprocess.run(build, check=True, stderr=subprocess.DEVNULL)
+            env = dict(
+                os.environ,
+                VV_CACHE_DIR=os.path.join(work, "vv-cache"),
+                CUDA_CACHE_PATH=os.path.join(work, "cuda-cache"),
+                POCL_CACHE_DIR=os.path.join(work, "pocl-cache"),
+            )
             src_stdin = os.path.join(os.path.abspath(a.stdin_dir), program) if ARGS.get(program, "") is None else None
             first = ["--"] + [ARGS.get(program) or "{vm}"] if src_stdin is None else []
             stdin_flags = []
@@ -159,26 +211,48 @@ def main():
                     os.symlink(os.path.join(src_stdin, str(vm % STDIN_INPUTS)), os.path.join(links, str(vm)))
                 stdin_flags = ["--stdin-dir", links]
             cold = vv_run(vvrun, vvk, 1, device + stdin_flags + first, env)
+            if "error" in cold:
+                sys.exit(cold["error"])
             cached = vv_run(vvrun, vvk, 1, device + stdin_flags + first, env)
+            # The CPU's rate does not depend on N: one CPU run of the first `cpu_runs` inputs, against
+            # which every VM count's first VMs are checked.
+            runs_all = min(max(counts), a.cpu_runs)
+            cpu_all, cpu_wall = cpu_run(wasm, program, runs_all, a.procs, src_stdin)
+            with SPAWN.Pool(1) as pool:
+                instructions = pool.apply(wasm_instructions, (wasm, program, src_stdin))
+            print(
+                f"{program}: device build cold {cold['built_s']} s, cached {cached['loaded_s']} s; "
+                f"CPU {runs_all / cpu_wall:.0f} runs/s; {instructions} Wasm instructions a run (median)",
+                file=sys.stderr,
+                flush=True,
+            )
             rows = []
             for n in counts:
                 out_dir = os.path.join(work, f"{program}-{n}")
                 gpu = vv_run(vvrun, vvk, n, device + stdin_flags + ["--out-dir", out_dir] + first, env)
-                runs = min(n, a.cpu_runs)
-                cpu, cpu_wall = cpu_run(wasm, program, runs, a.procs, src_stdin)
-                bad = check(cpu, out_dir)
+                if "error" in gpu:
+                    last = gpu["error"].strip().splitlines()[-1]
+                    print(f"{program} {n} VMs: not run: {last}", file=sys.stderr, flush=True)
+                    results.setdefault("not_run", []).append({"program": program, "vms": n, "error": last})
+                    shutil.rmtree(out_dir, ignore_errors=True)
+                    continue
+                runs = min(n, runs_all)
+                bad = check({vm: r for vm, r in cpu_all.items() if vm < runs}, out_dir)
                 shutil.rmtree(out_dir)
                 row = {
                     "program": program,
                     "vms": n,
-                    "heap": "4MiB",
-                    "interleave": 1,
+                    "heap": heap,
+                    "interleave": interleave,
                     "gpu_runs_per_s": n / gpu["wall_s"],
-                    "cpu_runs_per_s": runs / cpu_wall,
-                    "cpu_runs": runs,
+                    "cpu_runs_per_s": runs_all / cpu_wall,
+                    "cpu_runs": runs_all,
+                    "checked_vms": runs,
                     "build_cold_s": cold["built_s"],
                     "build_cached_s": cached["loaded_s"],
                     "launches": gpu["launches"],
+                    "wasm_instructions": instructions,
+                    "gpu_instructions_per_s": n / gpu["wall_s"] * instructions,
                     "hypercalls": gpu["hypercalls"],
                     "kernel_s": gpu["kernel_s"],
                     "wall_s": gpu["wall_s"],
@@ -190,7 +264,7 @@ def main():
                 rows.append(row)
                 print(
                     f"{program} {n} VMs: GPU {row['gpu_runs_per_s']:.0f} runs/s (wall {gpu['wall_s']:.3f} s, kernel {gpu['kernel_s']:.3f} s), "
-                    f"CPU {row['cpu_runs_per_s']:.0f} runs/s ({runs} runs), ratio {row['ratio']:.2f}, mismatches {len(bad)}",
+                    f"CPU {row['cpu_runs_per_s']:.0f} runs/s ({runs_all} runs, {runs} compared), ratio {row['ratio']:.2f}, mismatches {len(bad)}",
                     file=sys.stderr,
                     flush=True,
                 )
@@ -198,20 +272,26 @@ def main():
             ok = [r for r in rows if r["mismatches"] == 0]
             if ok:
                 best_rows.append(max(ok, key=lambda r: r["gpu_runs_per_s"]))
+            if a.json:  # after every program, so an interrupted sweep keeps what it measured
+                with open(a.json, "w") as f:
+                    json.dump(results, f, indent=1)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
-    header = "| program | VMs | heap | interleave | GPU runs/s | CPU runs/s | GPU/CPU | build cold (s) | build cached (s) | launches/run |"
+    header = (
+        "| program | VMs | heap | interleave | GPU runs/s | CPU runs/s | GPU/CPU | build cold (s) | build cached (s) "
+        "| launches/run | Wasm instr./run | GPU Wasm instr./s |"
+    )
     print(f"device: {best_rows[0]['device'] if best_rows else '?'}; CPU: wasmtime on {a.procs} processes\n")
     print("All VM counts:\n")
     print(header)
-    print("| --- " * 10 + "|")
+    print("| --- " * 12 + "|")
     for program in programs:
         for r in results["programs"].get(program, []):
             print(row_text(r))
     print("\nBest VM count of each program:\n")
     print(header)
-    print("| --- " * 10 + "|")
+    print("| --- " * 12 + "|")
     for r in best_rows:
         print(row_text(r))
     if best_rows:
@@ -231,7 +311,8 @@ def row_text(r):
     cached = "?" if r["build_cached_s"] is None else f"{r['build_cached_s']:.3f}"
     return (
         f"| {r['program']}{mark} | {r['vms']} | {r['heap']} | {r['interleave']} | {r['gpu_runs_per_s']:.0f} | "
-        f"{r['cpu_runs_per_s']:.0f} | {r['ratio']:.2f} | {cold} | {cached} | {r['launches']} |"
+        f"{r['cpu_runs_per_s']:.0f} | {r['ratio']:.2f} | {cold} | {cached} | {r['launches']} | "
+        f"{r['wasm_instructions'] / 1e6:.2f} M | {r['gpu_instructions_per_s'] / 1e9:.1f} G |"
     )
 
 

@@ -5,7 +5,8 @@
 #   bash testsuite/bench/build_times.sh BIN_DIR STDIN_DIR [VMS]
 #
 # PROGRAMS="json nbody" limits the run to those programs; VVC_ARGS passes options to vvc build
-# (e.g. VVC_ARGS="--partition-lines 0" for one program per bundle, no partitions).
+# (e.g. VVC_ARGS="--partition-lines 0" for one program per bundle, no partitions), VV_RUN_ARGS
+# options to vv-run (e.g. VV_RUN_ARGS="--cl-options=-cl-nv-opt-level=2").
 # BIN_DIR holds vvc and vv-run; STDIN_DIR the per-VM inputs of the stdin programs
 # (`VV_PROGRAMS_WRITE_STDIN=DIR cargo test -p vv-testsuite --test programs -- wordfreq json`).
 # "Cold" starts with empty vv and CUDA (NVIDIA driver) caches, so it is a first start on a fresh
@@ -43,7 +44,7 @@ for wasm in "$ROOT"/testsuite/programs/*.wasm; do
   a=$(args_of "$p")
   export VV_CACHE_DIR="$WORK/vv-cache-$p" CUDA_CACHE_PATH="$WORK/cuda-cache-$p" POCL_CACHE_DIR="$WORK/pocl-cache-$p"
   # Some VMs of a program may exit non-zero on purpose (json's broken documents).
-  run() { { "$BIN/vv-run" "$WORK/$p.vvk" --vms "$VMS" "${input[@]}" --out-dir "$WORK/out-$p" -- $a 2>&1 >/dev/null || true; } | grep '^vv-run:' || true; }
+  run() { { "$BIN/vv-run" "$WORK/$p.vvk" --vms "$VMS" ${VV_RUN_ARGS:-} "${input[@]}" --out-dir "$WORK/out-$p" -- $a 2>&1 >/dev/null || true; } | grep '^vv-run:' || true; }
   cold=$(run)
   cached=$(run)
   num() { sed -n "s|.*$1.*|\\1|p" | head -1; }
