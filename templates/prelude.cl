@@ -29,6 +29,13 @@
 #define VV_TRAP_TABLE_BOUNDS 8u
 #define VV_TRAP_NULL_ELEMENT 9u
 #define VV_TRAP_TABLE_OOB 10u
+#define VV_TRAP_RUNAWAY 11u
+
+/* Fuel a VM may run into debt inside functions called directly, whose loops cannot yield: past
+   it the VM traps (VV_TRAP_RUNAWAY) rather than hold up the whole launch. */
+#ifndef VV_FUEL_FLOOR
+#define VV_FUEL_FLOOR (-(1 << 30))
+#endif
 
 /* A null funcref or externref (abi::REF_NULL). */
 #define VV_REF_NULL 0xffffffffu
@@ -63,8 +70,10 @@ typedef struct {
     int fuel;
 } vm_t;
 
-/* Leaves the current function: the VM stops with a trap in the function it is in. */
-#define VV_TRAP(code_) do { vm->status = VV_STATUS_TRAPPED; vm->code = (code_); return; } while (0)
+/* Leaves the current function: the VM stops with a trap in the function it is in. A function
+   called directly (not through the dispatcher) defines VV_TRAP_FUNC to name itself. */
+#define VV_TRAP_FUNC
+#define VV_TRAP(code_) do { vm->status = VV_STATUS_TRAPPED; vm->code = (code_); VV_TRAP_FUNC; return; } while (0)
 /* Traps when a helper reports a trap code other than 0. */
 #define VV_TRAP_IF(expr_) do { uint trap_ = (expr_); if (trap_ != 0u) VV_TRAP(trap_); } while (0)
 #define VV_EXIT(code_) do { vm->status = VV_STATUS_EXITED; vm->code = (code_); return; } while (0)

@@ -81,10 +81,13 @@ pub enum Trap {
     UndefinedElement = 8,
     UninitializedElement = 9,
     TableOutOfBounds = 10,
+    /// A loop inside a function called directly (`vvc build --direct-calls`) ran 2^30
+    /// iterations past the launch's fuel: such loops cannot yield.
+    RunawayLoop = 11,
 }
 
 impl Trap {
-    pub const ALL: [Trap; 10] = [
+    pub const ALL: [Trap; 11] = [
         Trap::Unreachable,
         Trap::MemoryOutOfBounds,
         Trap::IntegerDivideByZero,
@@ -95,6 +98,7 @@ impl Trap {
         Trap::UndefinedElement,
         Trap::UninitializedElement,
         Trap::TableOutOfBounds,
+        Trap::RunawayLoop,
     ];
 
     pub fn from_code(code: u32) -> Option<Trap> {
@@ -114,6 +118,7 @@ impl Trap {
             Trap::UndefinedElement => "undefined_element",
             Trap::UninitializedElement => "uninitialized_element",
             Trap::TableOutOfBounds => "table_out_of_bounds",
+            Trap::RunawayLoop => "runaway_loop",
         }
     }
 
@@ -130,6 +135,7 @@ impl Trap {
             Trap::UndefinedElement => "VV_TRAP_TABLE_BOUNDS",
             Trap::UninitializedElement => "VV_TRAP_NULL_ELEMENT",
             Trap::TableOutOfBounds => "VV_TRAP_TABLE_OOB",
+            Trap::RunawayLoop => "VV_TRAP_RUNAWAY",
         }
     }
 }

@@ -59,6 +59,9 @@ pub struct BuildOptions {
     pub fuel: u64,
     /// Most lines of generated functions per partition (OpenCL program), about; 0 keeps one.
     pub partition_lines: u32,
+    /// Call functions that never leave the kernel as plain OpenCL functions, not through the
+    /// dispatcher.
+    pub direct_calls: bool,
 }
 
 impl BuildOptions {
@@ -77,7 +80,7 @@ pub const DEFAULT_PARTITION_LINES: u32 = 0;
 
 impl Default for BuildOptions {
     fn default() -> Self {
-        BuildOptions { heap_size: 4 << 20, stack_size: 128 << 10, interleave: 1, fuel: 1 << 20, partition_lines: DEFAULT_PARTITION_LINES }
+        BuildOptions { heap_size: 4 << 20, stack_size: 128 << 10, interleave: 1, fuel: 1 << 20, partition_lines: DEFAULT_PARTITION_LINES, direct_calls: false }
     }
 }
 

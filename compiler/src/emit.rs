@@ -37,7 +37,13 @@ fn render_partition(t: &tera::Tera, l: &Lowered, interleave: u32, members: &[u32
         .functions
         .iter()
         .filter(|f| members.binary_search(&f.id).is_ok())
-        .map(|f| json!({ "id": f.id, "c_name": f.c_name, "text": f.text }))
+        .map(|f| json!({ "id": f.id, "c_name": f.c_name, "text": f.text, "dispatched": f.dispatched }))
+        .collect();
+    let prototypes: Vec<_> = l
+        .functions
+        .iter()
+        .filter(|f| members.binary_search(&f.id).is_ok())
+        .filter_map(|f| f.prototype.clone())
         .collect();
     let arrays: Vec<_> = l
         .arrays
@@ -59,6 +65,7 @@ fn render_partition(t: &tera::Tera, l: &Lowered, interleave: u32, members: &[u32
         "func_sigs": l.func_sigs.iter().map(|s| format!("{s}u")).collect::<Vec<_>>(),
         "prelude": PRELUDE,
         "functions": functions,
+        "prototypes": prototypes,
         "function_count": l.functions.len(),
         "partition": partition,
         "partitions": count,

@@ -57,7 +57,7 @@ pub fn compile(source_name: &str, input: &[u8], opts: &BuildOptions) -> Result<B
     let lowered = lower::lower(&module, source_name, opts)?;
     let nodes: Vec<partition::Node> =
         lowered.functions.iter().map(|f| partition::Node { lines: f.text.lines().count(), calls: &f.calls }).collect();
-    let split = partition::assign(&nodes, opts.partition_lines as usize);
+    let split = with_plain_callees(&lowered.functions, partition::assign(&nodes, opts.partition_lines as usize));
     let partitions = emit::render(&lowered, opts.interleave, &split.members)
         .map_err(|e| CompileError::Internal { path: source_name.into(), message: e.to_string() })?;
     Ok(Bundle {
@@ -77,6 +77,35 @@ pub fn compile(source_name: &str, input: &[u8], opts: &BuildOptions) -> Result<B
         entry_function: lowered.entry_function,
         command_entry: lowered.command_entry,
     })
+}
+
+/// Functions only ever called as plain C functions (`--direct-calls`) go wherever their callers
+/// are: each partition keeps the functions the dispatcher runs and gets, transitively, every
+/// plain function they call; partitions left with nothing to dispatch are dropped.
+fn with_plain_callees(functions: &[lower::FunctionText], split: partition::Partitioning) -> partition::Partitioning {
+    let mut new_index = Vec::new();
+    let mut members_out = Vec::new();
+    for mut members in split.members {
+        members.retain(|&f| functions[f as usize].dispatched);
+        if members.is_empty() {
+            new_index.push(None);
+            continue;
+        }
+        let mut pending: Vec<u32> = members.clone();
+        while let Some(f) = pending.pop() {
+            for &c in &functions[f as usize].plain_callees {
+                if let Err(at) = members.binary_search(&c) {
+                    members.insert(at, c);
+                    pending.push(c);
+                }
+            }
+        }
+        new_index.push(Some(members_out.len() as u32));
+        members_out.push(members);
+    }
+    // A plain-only function has no home the host would resume it in; any valid index does.
+    let home = split.home.iter().map(|&p| new_index[p as usize].unwrap_or(0)).collect();
+    partition::Partitioning { home, members: members_out }
 }
 
 /// The program-specific part of a bundle's OpenCL C (everything after the prelude).

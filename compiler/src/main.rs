@@ -48,6 +48,13 @@ struct BuildArgs {
     /// kernel launch; callers stay with the callees they call most. 0 keeps one program.
     #[arg(long, default_value_t = vv_bundle::DEFAULT_PARTITION_LINES, value_name = "LINES")]
     partition_lines: u32,
+    /// Call functions that never leave the kernel (no WASI call, no call_indirect, and calling
+    /// only such functions: memcpy, strcmp, free, ...) as plain OpenCL functions instead of through
+    /// the dispatcher: no frame on the VM stack, the caller's locals stay in registers. Their
+    /// loops cannot yield, so a VM whose loop there runs 2^30 iterations traps (runaway loop)
+    /// instead of holding up the launch forever.
+    #[arg(long)]
+    direct_calls: bool,
     /// Also write the generated OpenCL C to this file, for reading (a program of several
     /// partitions writes FILE's name with .p0, .p1, ... before the extension).
     #[arg(long, value_name = "FILE")]
@@ -103,6 +110,7 @@ fn build(args: BuildArgs) -> Result<()> {
         interleave: args.interleave,
         fuel: args.fuel,
         partition_lines: args.partition_lines,
+        direct_calls: args.direct_calls,
     };
     if let Err(e) = vv_compiler::validate_options(&opts) {
         bail!(e);

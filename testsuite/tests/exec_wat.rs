@@ -5,7 +5,7 @@ mod common;
 
 use common::*;
 use vv_bundle::BuildOptions;
-use vv_loader::{Invoke, RunConfig, VmStatus};
+use vv_loader::{DeviceChoice, Invoke, LoadOptions, Loader, RunConfig, VmStatus};
 
 fn mix(parts: Vec<Vec<Call>>) -> Vec<Call> {
     let mut out = Vec::new();
@@ -226,6 +226,57 @@ fn fuel_preempts_endless_loops() {
             assert_eq!(o.status, VmStatus::Exited(0), "vm {vm}");
             let want = if vm % 2 == 0 { vm / 2 * 2 } else { vm * 100 };
             assert_eq!(o.results[0] as u32 as u64, want, "vm {vm}");
+        }
+    }
+}
+
+/// `--direct-calls`: functions that never leave the kernel are plain C calls. Loops, several
+/// results, memory.grow and globals inside them, traps there (named after the callee), a function
+/// both called directly and through the table or an export: all as the reference says; and the
+/// other programs give the same results with the option on.
+#[test]
+fn direct_calls() {
+    let direct = BuildOptions { direct_calls: true, ..small() };
+    let text = vv_compiler::program_text(&compile("wat/direct.wat", &direct).partitions[0]).to_string();
+    for plain in ["f0_copy_d(vm, ", "f1_sum_xor_d(vm, ", "f3_risky_d(vm, ", "f5_mix_d(vm, "] {
+        assert!(text.contains(plain), "no direct call to {plain}");
+    }
+    assert!(!text.contains("f2_checksum_d("), "a plain version nothing calls");
+    let mut rng = Rng::new(31);
+    let run: Vec<Call> = (0..168u64).map(|vm| ("run".to_string(), vec![vm % 7, rng.next() % (1 << 32)])).collect();
+    let checksum: Vec<Call> = (0..48u64).map(|vm| ("checksum".to_string(), vec![vm * 977, vm % 50])).collect();
+    let report = check_invokes("wat/direct.wat", &direct, &mix(vec![run.clone(), checksum]));
+    let in_risky = report
+        .outcomes
+        .iter()
+        .filter(|o| matches!(&o.status, VmStatus::Trapped { function, .. } if function == "risky"))
+        .count();
+    assert_eq!(in_risky, run.iter().filter(|(_, a)| (1..=3).contains(&a[0])).count(), "traps not named after the callee");
+
+    let apply: Vec<Call> = (0..64u64).map(|vm| ("apply".to_string(), vec![vm % 10, vm * 7, vm + 3])).collect();
+    check_invokes("wat/call_indirect.wat", &direct, &apply);
+    let traps: Vec<Call> = (0..64u64).map(|vm| ("maybe_trap".to_string(), vec![vm % 8, vm])).collect();
+    check_invokes("wat/traps.wat", &BuildOptions { stack_size: 8192, ..direct.clone() }, &traps);
+    let bulk: Vec<Call> = (0..32u64).map(|vm| ("bulk".to_string(), vec![vm * 100, vm % 40])).collect();
+    check_invokes("wat/memory.wat", &direct, &bulk);
+}
+
+/// A loop that never ends inside a directly called function cannot yield: its VM traps once its
+/// fuel debt passes the floor (lowered here by a build option), and the other VMs finish.
+#[test]
+fn direct_call_runaway_loop_traps() {
+    let bundle = compile("wat/direct.wat", &BuildOptions { direct_calls: true, ..small() });
+    let spin = bundle.export("spin").unwrap().invoke_index;
+    let options = LoadOptions { extra_build_options: "-DVV_FUEL_FLOOR=-200000".into(), ..LoadOptions::default() };
+    let loader = Loader::with_options(bundle, &DeviceChoice::Default, &options).unwrap_or_else(|e| panic!("{e}"));
+    let plan = (0..16u64).map(|vm| (spin, vec![vm % 4])).collect();
+    let cfg = RunConfig { vms: 16, invoke: Invoke::PerVm(plan), ..RunConfig::default() };
+    let report = loader.run(&cfg).unwrap_or_else(|e| panic!("{e}"));
+    for (vm, o) in report.outcomes.iter().enumerate() {
+        if vm % 4 == 0 {
+            assert!(matches!(&o.status, VmStatus::Trapped { trap: vv_bundle::abi::Trap::RunawayLoop, .. }), "vm {vm}: {:?}", o.status);
+        } else {
+            assert!(matches!(o.status, VmStatus::Exited(0)) && o.results[0] == vm as u64 % 4, "vm {vm}: {:?}", o.status);
         }
     }
 }

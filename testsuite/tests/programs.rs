@@ -55,6 +55,9 @@ fn build_options() -> BuildOptions {
     if let Some(lines) = env_number("VV_PROGRAMS_PARTITION_LINES") {
         opts.partition_lines = lines as u32;
     }
+    if let Some(on) = env_number("VV_PROGRAMS_DIRECT_CALLS") {
+        opts.direct_calls = on != 0;
+    }
     opts
 }
 

@@ -58,6 +58,23 @@ fn partitioned_kernels() {
     snapshot_settings().bind(|| insta::assert_snapshot!("call_indirect_partitioned", text));
 }
 
+/// `--direct-calls` with partitions: functions that never leave the kernel are plain C functions
+/// with prototypes, the dispatcher has no case for those only ever called directly, and every
+/// partition holds the plain functions its members call.
+#[test]
+fn direct_call_kernels() {
+    let name = "direct.wat";
+    let input = read(&format!("wat/{name}"));
+    let opts = vv_bundle::BuildOptions { direct_calls: true, partition_lines: 64, ..small() };
+    let bundle = vv_compiler::compile(name, &input, &opts).unwrap_or_else(|e| panic!("{e}"));
+    assert!(bundle.partitions.len() >= 2, "{name} in {} partitions", bundle.partitions.len());
+    let mut text = String::new();
+    for (i, p) in bundle.partitions.iter().enumerate() {
+        text.push_str(&format!("==== partition {i} ====\n{}", vv_compiler::program_text(p)));
+    }
+    snapshot_settings().bind(|| insta::assert_snapshot!("direct_partitioned", text));
+}
+
 #[test]
 fn prelude() {
     snapshot_settings().bind(|| insta::assert_snapshot!("prelude", vv_compiler::prelude()));

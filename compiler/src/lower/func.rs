@@ -1,6 +1,7 @@
 //! Writes one Wasm function as an OpenCL C function that the kernel's dispatcher calls: locals and
 //! operand-stack slots are C variables, control flow is gotos, and every call, hypercall and loop
-//! head is a resume point where the VM can leave the kernel and later continue.
+//! head is a resume point where the VM can leave the kernel and later continue. A function that
+//! never leaves the kernel can also be written as a plain C function its callers call directly.
 
 use super::liveness::{self, Liveness};
 use super::module::{Callee, ModuleCtx};
@@ -30,6 +31,10 @@ pub struct LoweredFunction {
     /// signature it may reach): callee id and a weight that grows with the loops around the call
     /// site (for keeping callers and callees in one partition).
     pub calls: Vec<(u32, u64)>,
+    /// The declaration of the plain version, when that is what was written.
+    pub prototype: Option<String>,
+    /// Functions called as plain C functions.
+    pub plain_calls: BTreeSet<u32>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -105,12 +110,20 @@ pub struct FunctionWriter<'a> {
     clean: BTreeSet<usize>,
     /// Direct calls to local functions: callee and weight.
     calls: Vec<(u32, u64)>,
+    /// Callees called as plain C functions.
+    plain_calls: BTreeSet<u32>,
     /// What is clean on every branch so far to each forward label.
     label_clean: HashMap<String, BTreeSet<usize>>,
+    /// Functions a `call` reaches as plain C functions (`--direct-calls`).
+    direct: &'a BTreeSet<u32>,
+    /// Writing the plain-function version: arguments are C parameters, results go out through
+    /// pointers, loops never yield.
+    plain: bool,
 }
 
 impl<'a> FunctionWriter<'a> {
-    pub fn new(m: &'a ModuleCtx<'a>, f: &'a LocalFunction, id: u32, c_name: &'a str) -> Self {
+    /// `plain`: write the version called directly (only for functions in `direct`).
+    pub fn new(m: &'a ModuleCtx<'a>, f: &'a LocalFunction, id: u32, c_name: &'a str, direct: &'a BTreeSet<u32>, plain: bool) -> Self {
         FunctionWriter {
             m,
             f,
@@ -138,6 +151,9 @@ impl<'a> FunctionWriter<'a> {
             clean: BTreeSet::new(),
             label_clean: HashMap::new(),
             calls: Vec::new(),
+            plain_calls: BTreeSet::new(),
+            direct,
+            plain,
         }
     }
 
@@ -173,7 +189,9 @@ impl<'a> FunctionWriter<'a> {
             self.offset = None;
             self.emit_return(&results);
         }
-        Ok(LoweredFunction { text: self.assemble(header), calls: std::mem::take(&mut self.calls) })
+        let (text, prototype) =
+            if self.plain { (self.assemble_plain(header)?, Some(self.plain_prototype()?)) } else { (self.assemble(header), None) };
+        Ok(LoweredFunction { text, calls: std::mem::take(&mut self.calls), prototype, plain_calls: std::mem::take(&mut self.plain_calls) })
     }
 
     fn collect_locals(&mut self) -> Result<()> {
@@ -292,6 +310,51 @@ impl<'a> FunctionWriter<'a> {
         }
         t.line(Level(0), "}");
         t.into_string()
+    }
+
+    /// The plain version: `static void NAME_d(vm_t *vm, params..., results *...)`. A trap in it
+    /// names this function (`VV_TRAP_FUNC`); its callers return as soon as the VM stops.
+    fn assemble_plain(&self, header: &str) -> Result<String> {
+        let (_, results) = self.m.signature(self.f.ty()).or_else(|f| self.unsupported(f))?;
+        let mut t = Text::default();
+        let l1 = Level(1);
+        t.line(Level(0), format!("/* {header}, called directly */"));
+        t.line(Level(0), format!("#define VV_TRAP_FUNC vm->func = {}u", self.id));
+        t.line(Level(0), format!("VV_FUNC {}({}) {{", plain_name(self.c_name), self.plain_params(&results)));
+        for ty in Ty::ALL {
+            let mut names: Vec<String> =
+                (self.params..self.locals.len()).filter(|&i| self.locals[i] == ty).map(|i| format!("loc{i} = {}", ty.zero())).collect();
+            names.extend(self.vars.iter().filter(|(t, _)| *t == ty).map(|(t, d)| var(*t, *d)));
+            if !names.is_empty() {
+                t.line(l1, format!("{} {};", ty.c_type(), names.join(", ")));
+            }
+        }
+        if self.uses_ea {
+            t.line(l1, "ulong ea;");
+        }
+        t.append(&self.body);
+        if self.uses_ea {
+            t.line(Level(0), "vv_oob:");
+            t.line(l1, "VV_TRAP(VV_TRAP_OOB);");
+        }
+        t.line(Level(0), "}");
+        t.line(Level(0), "#undef VV_TRAP_FUNC");
+        t.line(Level(0), "#define VV_TRAP_FUNC");
+        Ok(t.into_string())
+    }
+
+    /// `vm_t *vm, T loc0, ..., R *vv_r0, ...` of the plain version.
+    fn plain_params(&self, results: &[Ty]) -> String {
+        let mut p = vec!["vm_t *vm".to_string()];
+        p.extend((0..self.params).map(|i| format!("{} loc{i}", self.locals[i].c_type())));
+        p.extend(results.iter().enumerate().map(|(i, ty)| format!("{} *vv_r{i}", ty.c_type())));
+        p.join(", ")
+    }
+
+    /// The prototype of the plain version, for callers written before it.
+    fn plain_prototype(&self) -> Result<String> {
+        let (_, results) = self.m.signature(self.f.ty()).or_else(|f| self.unsupported(f))?;
+        Ok(format!("VV_FUNC {}({});", plain_name(self.c_name), self.plain_params(&results)))
     }
 
     /// The locals live at, and the stack slots kept by, any resume point (of one kind).
@@ -497,9 +560,15 @@ impl<'a> FunctionWriter<'a> {
         let top = self.stack.len() - results.len();
         for (i, ty) in results.iter().enumerate() {
             let value = self.expr(top + i);
-            self.line(format!("{} = {};", slot(2 + i), ty.to_slot(&value)));
+            if self.plain {
+                self.line(format!("*vv_r{i} = {value};"));
+            } else {
+                self.line(format!("{} = {};", slot(2 + i), ty.to_slot(&value)));
+            }
         }
-        self.line("vv_return(vm);");
+        if !self.plain {
+            self.line("vv_return(vm);");
+        }
         self.line("return;");
     }
 
@@ -515,6 +584,15 @@ impl<'a> FunctionWriter<'a> {
                 self.clean.remove(&i);
             }
             self.label_line(&label);
+            if self.plain {
+                // No resume point: fuel may run into debt here, bounded so that a loop that
+                // never ends stops its VM instead of the whole launch.
+                self.line("if (--vm->fuel < VV_FUEL_FLOOR) VV_TRAP(VV_TRAP_RUNAWAY);");
+                self.frames.push(Frame { seq, kind, label: label.clone(), base, branch_types, results: results.clone() });
+                self.seq(seq)?;
+                self.frames.pop();
+                return self.end_block(kind, label, base, &results);
+            }
             let stack = self.stack.clone();
             let live = self.live_indices(Some(&self.liveness.loop_head.get(&seq).cloned().unwrap_or_default()));
             // Out of fuel: leave through the function's one `vv_yield` block, which saves what
@@ -526,12 +604,17 @@ impl<'a> FunctionWriter<'a> {
         self.frames.push(Frame { seq, kind, label: label.clone(), base, branch_types, results: results.clone() });
         self.seq(seq)?;
         self.frames.pop();
+        self.end_block(kind, label, base, &results)
+    }
+
+    /// After a block's body: its results on the stack, its label if a branch targets it.
+    fn end_block(&mut self, kind: FrameKind, label: String, base: usize, results: &[Ty]) -> Result<()> {
         let falls_through = !self.unreachable;
         if falls_through {
             self.flush();
         }
         self.truncate_stack(base);
-        for t in &results {
+        for t in results {
             self.push(*t);
         }
         let targeted = kind != FrameKind::Loop && self.targeted.contains(&label);
@@ -772,7 +855,13 @@ impl<'a> FunctionWriter<'a> {
                     let weight = self.call_weight();
                     self.calls.push((id, weight));
                     let (params, results) = self.m.func_signature(c.func).or_else(|f| self.unsupported(f))?;
-                    self.call(&format!("{id}u"), &params, &results)?;
+                    if self.direct.contains(&id) {
+                        self.plain_calls.insert(id);
+                        let name = plain_name(&super::c_name(id, self.m.func_name(id)));
+                        self.direct_call(&name, &params, &results)?;
+                    } else {
+                        self.call(&format!("{id}u"), &params, &results)?;
+                    }
                 }
                 Callee::Host(call) => self.host_call(call)?,
                 Callee::Spectest(params) => {
@@ -994,6 +1083,24 @@ impl<'a> FunctionWriter<'a> {
         Ok(())
     }
 
+    /// A call to a function that never leaves the kernel: a C call; the VM stops here if the
+    /// callee trapped. Values on the operand stack stay where they are.
+    fn direct_call(&mut self, name: &str, params: &[Ty], results: &[Ty]) -> Result<()> {
+        let mut args = vec!["vm".to_string()];
+        let mut popped = Vec::new();
+        for _ in params {
+            popped.push(self.pop()?.1);
+        }
+        args.extend(popped.into_iter().rev());
+        for ty in results {
+            let dst = self.push(*ty);
+            args.push(format!("&{dst}"));
+        }
+        self.line(format!("{name}({});", args.join(", ")));
+        self.line("if (vm->status != VV_STATUS_RUNNING) return;");
+        Ok(())
+    }
+
     /// A call to a WASI import: the device part, or a hypercall serviced by the host.
     fn host_call(&mut self, call: HostCall) -> Result<()> {
         let (params, returns) = call.signature();
@@ -1061,6 +1168,11 @@ fn atom(lit: String) -> String {
 /// Name of the operand-stack variable of type `ty` at depth `d`.
 fn var(ty: Ty, d: usize) -> String {
     format!("{}_{d}", ty.prefix())
+}
+
+/// The C name of a function's plain version.
+pub fn plain_name(c_name: &str) -> String {
+    format!("{c_name}_d")
 }
 
 /// Slot `i` of the current frame.

@@ -1,6 +1,7 @@
 //! Lowers a validated walrus module to the pieces of a bundle: one OpenCL C function per Wasm
 //! function, the entry function, the table, the memory image, globals, exports and imports.
 
+mod direct;
 mod entry;
 mod func;
 mod instance;
@@ -12,6 +13,7 @@ mod text;
 mod types;
 
 use crate::error::{CompileError, Location};
+use std::collections::BTreeSet;
 use module::ModuleCtx;
 use types::Ty;
 use instance::Storage;
@@ -26,6 +28,12 @@ pub struct FunctionText {
     pub text: String,
     /// Direct calls to functions of the module: callee id and weight (see `partition`).
     pub calls: Vec<(u32, u64)>,
+    /// Whether the dispatcher calls it (false for a function only ever called directly).
+    pub dispatched: bool,
+    /// The prototype of its plain version, if it has one (`--direct-calls`).
+    pub prototype: Option<String>,
+    /// Functions its text calls as plain C functions: they must be in its partition too.
+    pub plain_callees: Vec<u32>,
 }
 
 /// A constant array of the kernel: a table no instruction writes, or the contents of a
@@ -64,6 +72,7 @@ pub fn lower(m: &Module, path: &str, opts: &BuildOptions) -> Result<Lowered, Com
     let (memory, memory_trap) = memory_layout(m, &ctx, path, opts)?;
     let init_trap = ctx.instance().trap.or(memory_trap);
 
+    let direct = if opts.direct_calls { direct::analyze(m, &ctx) } else { direct::DirectCalls::default() };
     let mut functions = Vec::new();
     let mut func_sigs = Vec::new();
     let mut max_params = 0usize;
@@ -82,15 +91,38 @@ pub fn lower(m: &Module, path: &str, opts: &BuildOptions) -> Result<Lowered, Com
         })?;
         max_params = max_params.max(params.len()).max(results.len());
         let header = format!("func {id} `{}`: {}", text::comment_safe(ctx.func_name(id)), signature_text(&params, &results));
-        let writer = func::FunctionWriter::new(&ctx, local, id, &c_name);
         let function = ctx.func_name(id).to_string();
-        let lowered = writer.write(&header).map_err(|e| CompileError::Unsupported {
+        let error = |e: func::LowerError| CompileError::Unsupported {
             path: path.into(),
             feature: e.feature,
-            location: Location { function, offset: e.offset },
-        })?;
+            location: Location { function: function.clone(), offset: e.offset },
+        };
+        let dispatched = direct.dispatched(id);
+        let mut text = String::new();
+        let mut calls = Vec::new();
+        let mut plain_callees = BTreeSet::new();
+        if dispatched {
+            let lowered = func::FunctionWriter::new(&ctx, local, id, &c_name, &direct.direct, false).write(&header).map_err(error)?;
+            text.push_str(&lowered.text);
+            calls = lowered.calls;
+            plain_callees = lowered.plain_calls;
+        }
+        let mut prototype = None;
+        if direct.plain(id) {
+            let lowered = func::FunctionWriter::new(&ctx, local, id, &c_name, &direct.direct, true).write(&header).map_err(error)?;
+            prototype = lowered.prototype;
+            if !text.is_empty() {
+                text.push('\n');
+            }
+            text.push_str(&lowered.text);
+            if !dispatched {
+                calls = lowered.calls;
+            }
+            plain_callees.extend(lowered.plain_calls);
+        }
+        let plain_callees = plain_callees.into_iter().collect();
         func_sigs.push(ctx.sig_id(f.ty()).unwrap_or(module::NO_SIG));
-        functions.push(FunctionText { id, c_name, text: lowered.text, calls: lowered.calls });
+        functions.push(FunctionText { id, c_name, text, calls, dispatched, prototype, plain_callees });
     }
 
     let exports = exports(m, &ctx).map_err(unsupported)?;
@@ -109,6 +141,9 @@ pub fn lower(m: &Module, path: &str, opts: &BuildOptions) -> Result<Lowered, Com
         c_name: "vv_entry".into(),
         text: entry::write_entry(&ctx, entry_id, start, init_trap, &exports, command_entry),
         calls: entry_calls,
+        dispatched: true,
+        prototype: None,
+        plain_callees: Vec::new(),
     });
     func_sigs.push(module::NO_SIG);
 
@@ -321,7 +356,7 @@ fn signature_text(params: &[Ty], results: &[Ty]) -> String {
 }
 
 /// C identifier of a function: its id plus a readable, sanitized form of its name.
-fn c_name(id: u32, name: &str) -> String {
+pub(super) fn c_name(id: u32, name: &str) -> String {
     let mut s: String = name.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).take(40).collect();
     while s.contains("__") {
         s = s.replace("__", "_");

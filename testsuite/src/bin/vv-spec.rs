@@ -74,6 +74,9 @@ struct Opts {
     /// module's initial memory.
     #[arg(long, value_name = "MIB", default_value_t = DEFAULT_MEMORY_BUDGET >> 20)]
     memory_budget_mib: u64,
+    /// Compile every module with `vvc build --direct-calls`.
+    #[arg(long)]
+    direct_calls: bool,
     /// List every failure (file:line, directive, expected and got) and the failure categories.
     #[arg(long, short)]
     verbose: bool,
@@ -152,7 +155,10 @@ fn run(opts: Opts) -> Result<bool> {
         anyhow::bail!("no spec file matches {:?}", opts.files);
     }
     let jobs = opts.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let exec = ExecOptions { device: device(&opts), memory_budget: opts.memory_budget_mib << 20, ..ExecOptions::default() };
+    let exec = ExecOptions { device: device(&opts), memory_budget: opts.memory_budget_mib << 20,
+        direct_calls: opts.direct_calls,
+        ..ExecOptions::default()
+    };
     let units: usize = plans.iter().map(|p| p.units.len()).sum();
     eprintln!("vv-spec: {} files, {units} modules to compile, {jobs} jobs, planned in {:.1} s", plans.len(), start.elapsed().as_secs_f64());
     let total = plans.len();

@@ -28,11 +28,13 @@ pub struct ExecOptions {
     pub timeout: Duration,
     /// Bytes of linear memory one launch may give its VMs for `memory.grow` (see `heap_pages`).
     pub memory_budget: u64,
+    /// Compile with `vvc build --direct-calls`.
+    pub direct_calls: bool,
 }
 
 impl Default for ExecOptions {
     fn default() -> Self {
-        ExecOptions { device: DeviceChoice::Default, load: LoadOptions::default(), timeout: Duration::from_secs(120), memory_budget: DEFAULT_MEMORY_BUDGET }
+        ExecOptions { device: DeviceChoice::Default, load: LoadOptions::default(), timeout: Duration::from_secs(120), memory_budget: DEFAULT_MEMORY_BUDGET, direct_calls: false }
     }
 }
 
@@ -42,7 +44,7 @@ pub fn run_unit(name: &str, unit: &Unit, opts: &ExecOptions) -> Vec<Check> {
         Unit::Instance(instance) => run_instance(name, instance, opts),
         Unit::Reject { line, directive, kind, wasm, message } => {
             let facts = super::scan::scan(wasm).ok();
-            let compiled = vv_compiler::compile(name, wasm, &build_options(facts.as_ref(), 1, opts.memory_budget));
+            let compiled = vv_compiler::compile(name, wasm, &build_options(facts.as_ref(), 1, opts));
             let note = Some(match &compiled {
                 Ok(_) => "compiled".to_string(),
                 Err(e) => format!("rejected: {}", error_kind(e)),
@@ -63,8 +65,12 @@ pub fn run_unit(name: &str, unit: &Unit, opts: &ExecOptions) -> Vec<Check> {
 }
 
 /// Small build options: the heap `heap_pages` gives, default stack and fuel.
-pub fn build_options(facts: Option<&ModuleFacts>, growing_vms: usize, memory_budget: u64) -> BuildOptions {
-    BuildOptions { heap_size: heap_pages(facts, growing_vms, memory_budget) * PAGE_SIZE, ..BuildOptions::default() }
+pub fn build_options(facts: Option<&ModuleFacts>, growing_vms: usize, opts: &ExecOptions) -> BuildOptions {
+    BuildOptions {
+        heap_size: heap_pages(facts, growing_vms, opts.memory_budget) * PAGE_SIZE,
+        direct_calls: opts.direct_calls,
+        ..BuildOptions::default()
+    }
 }
 
 /// Pages of heap for a launch of a module in which `growing_vms` VMs may execute `memory.grow`:
@@ -148,7 +154,7 @@ fn unlinkable_at_instantiation(bundle: Bundle, message: &str, opts: &ExecOptions
 fn run_uninstantiable(name: &str, wasm: &[u8], message: &str, trap: Option<Trap>, opts: &ExecOptions) -> Outcome {
     let Some(trap) = trap else { return unknown_trap(message) };
     let facts = super::scan::scan(wasm).ok();
-    let bundle = match vv_compiler::compile(name, wasm, &build_options(facts.as_ref(), 1, opts.memory_budget)) {
+    let bundle = match vv_compiler::compile(name, wasm, &build_options(facts.as_ref(), 1, opts)) {
         Ok(b) => b,
         Err(e) => return Outcome::fail(error_category(&e), format!("expected instantiation to trap ({message}); {e}")),
     };
@@ -221,7 +227,7 @@ fn run_instance(name: &str, instance: &Instance, opts: &ExecOptions) -> Vec<Chec
         }
     };
     let facts = instance.facts.as_ref();
-    let compile = |growing_vms: usize| vv_compiler::compile(name, wasm, &build_options(facts, growing_vms, opts.memory_budget));
+    let compile = |growing_vms: usize| vv_compiler::compile(name, wasm, &build_options(facts, growing_vms, opts));
     let bundle = match compile(0) {
         Ok(b) => b,
         Err(e) => {
