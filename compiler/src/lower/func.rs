@@ -319,6 +319,7 @@ impl<'a> FunctionWriter<'a> {
         let mut t = Text::default();
         let l1 = Level(1);
         t.line(Level(0), format!("/* {header}, called directly */"));
+        t.line(Level(0), "#undef VV_TRAP_FUNC");
         t.line(Level(0), format!("#define VV_TRAP_FUNC vm->func = {}u", self.id));
         t.line(Level(0), format!("VV_FUNC {}({}) {{", plain_name(self.c_name), self.plain_params(&results)));
         for ty in Ty::ALL {
