@@ -2,6 +2,7 @@
 //! leave the kernel (no host call, no `call_indirect`, and direct calls only to such functions).
 
 use super::module::{Callee, ModuleCtx};
+use super::walk::each_instr;
 use std::collections::{BTreeSet, HashSet};
 use walrus::ir::Instr;
 use walrus::{ConstExpr, ElementItems, ExportItem, FunctionId, FunctionKind, GlobalKind, LocalFunction, Module};
@@ -35,31 +36,20 @@ impl DirectCalls {
 fn direct_callees(ctx: &ModuleCtx, f: &LocalFunction, refs: &mut HashSet<FunctionId>, called: &mut BTreeSet<u32>) -> Option<BTreeSet<u32>> {
     let mut callees = BTreeSet::new();
     let mut plain = true;
-    let mut pending = vec![f.entry_block()];
-    while let Some(seq) = pending.pop() {
-        for (instr, _) in &f.block(seq).instrs {
-            match instr {
-                Instr::Block(b) => pending.push(b.seq),
-                Instr::Loop(b) => pending.push(b.seq),
-                Instr::IfElse(b) => {
-                    pending.push(b.consequent);
-                    pending.push(b.alternative);
-                }
-                Instr::Call(c) => match ctx.callee(c.func) {
-                    Callee::Local(id) => {
-                        callees.insert(id);
-                        called.insert(id);
-                    }
-                    Callee::Host(_) | Callee::Spectest(_) => plain = false,
-                },
-                Instr::RefFunc(r) => {
-                    refs.insert(r.func);
-                }
-                Instr::CallIndirect(_) | Instr::ReturnCall(_) | Instr::ReturnCallIndirect(_) => plain = false,
-                _ => {}
+    each_instr(f, f.entry_block(), |instr| match instr {
+        Instr::Call(c) => match ctx.callee(c.func) {
+            Callee::Local(id) => {
+                callees.insert(id);
+                called.insert(id);
             }
+            Callee::Host(_) | Callee::Spectest(_) => plain = false,
+        },
+        Instr::RefFunc(r) => {
+            refs.insert(r.func);
         }
-    }
+        Instr::CallIndirect(_) | Instr::ReturnCall(_) | Instr::ReturnCallIndirect(_) => plain = false,
+        _ => {}
+    });
     plain.then_some(callees)
 }
 

@@ -8,6 +8,7 @@ use super::module::{Callee, ModuleCtx};
 use super::ops;
 use super::text::{Level, Text};
 use super::types::{literal, Ty};
+use super::walk::each_instr;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use vv_bundle::abi::{CopyIn, HostCall, Service};
 use walrus::ir::{Instr, InstrLocId, InstrSeqId, LoadKind, ExtendedLoad, StoreKind};
@@ -205,23 +206,12 @@ impl<'a> FunctionWriter<'a> {
                 others.insert(l);
             }
         };
-        let mut pending = vec![self.f.entry_block()];
-        while let Some(seq) = pending.pop() {
-            for (instr, _) in &self.f.block(seq).instrs {
-                match instr {
-                    Instr::LocalGet(i) => visit(i.local),
-                    Instr::LocalSet(i) => visit(i.local),
-                    Instr::LocalTee(i) => visit(i.local),
-                    Instr::Block(b) => pending.push(b.seq),
-                    Instr::Loop(b) => pending.push(b.seq),
-                    Instr::IfElse(b) => {
-                        pending.push(b.consequent);
-                        pending.push(b.alternative);
-                    }
-                    _ => {}
-                }
-            }
-        }
+        each_instr(self.f, self.f.entry_block(), |instr| match instr {
+            Instr::LocalGet(i) => visit(i.local),
+            Instr::LocalSet(i) => visit(i.local),
+            Instr::LocalTee(i) => visit(i.local),
+            _ => {}
+        });
         ids.extend(others);
         for (i, id) in ids.iter().enumerate() {
             let ty = Ty::from_walrus(self.m.module.locals.get(*id).ty()).or_else(|f| self.unsupported(f))?;
@@ -641,19 +631,11 @@ impl<'a> FunctionWriter<'a> {
     /// Locals a sequence (with everything nested in it) assigns.
     fn assigned_in(&self, seq: InstrSeqId) -> Vec<usize> {
         let mut out = Vec::new();
-        let mut pending = vec![seq];
-        while let Some(seq) = pending.pop() {
-            for (instr, _) in &self.f.block(seq).instrs {
-                match instr {
-                    Instr::LocalSet(l) => out.push(self.local_index[&l.local]),
-                    Instr::LocalTee(l) => out.push(self.local_index[&l.local]),
-                    Instr::Block(b) => pending.push(b.seq),
-                    Instr::Loop(b) => pending.push(b.seq),
-                    Instr::IfElse(b) => pending.extend([b.consequent, b.alternative]),
-                    _ => {}
-                }
-            }
-        }
+        each_instr(self.f, seq, |instr| match instr {
+            Instr::LocalSet(l) => out.push(self.local_index[&l.local]),
+            Instr::LocalTee(l) => out.push(self.local_index[&l.local]),
+            _ => {}
+        });
         out
     }
 

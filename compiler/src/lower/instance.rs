@@ -6,6 +6,7 @@
 //! entries. Segment lengths get rows only when `memory.init`/`data.drop` (data) or
 //! `table.init`/`elem.drop` (elements) occur: a dropped segment has length 0.
 
+use super::walk::each_instr;
 use super::types::Ty;
 use std::collections::{HashMap, HashSet};
 use vv_bundle::abi::{Trap, REF_NULL};
@@ -97,27 +98,19 @@ fn scan(m: &Module) -> Uses {
     let mut uses = Uses::default();
     for f in m.funcs.iter_local() {
         let f = f.1;
-        let mut pending = vec![f.entry_block()];
-        while let Some(seq) = pending.pop() {
-            for (instr, _) in &f.block(seq).instrs {
-                match instr {
-                    Instr::Block(b) => pending.push(b.seq),
-                    Instr::Loop(b) => pending.push(b.seq),
-                    Instr::IfElse(b) => pending.extend([b.consequent, b.alternative]),
-                    Instr::TableSet(t) => drop(uses.written_tables.insert(t.table)),
-                    Instr::TableGrow(t) => drop(uses.written_tables.insert(t.table)),
-                    Instr::TableFill(t) => drop(uses.written_tables.insert(t.table)),
-                    Instr::TableCopy(t) => drop(uses.written_tables.insert(t.dst)),
-                    Instr::TableInit(t) => {
-                        uses.written_tables.insert(t.table);
-                        uses.elem_segments = true;
-                    }
-                    Instr::ElemDrop(_) => uses.elem_segments = true,
-                    Instr::MemoryInit(_) | Instr::DataDrop(_) => uses.data_segments = true,
-                    _ => {}
-                }
+        each_instr(f, f.entry_block(), |instr| match instr {
+            Instr::TableSet(t) => drop(uses.written_tables.insert(t.table)),
+            Instr::TableGrow(t) => drop(uses.written_tables.insert(t.table)),
+            Instr::TableFill(t) => drop(uses.written_tables.insert(t.table)),
+            Instr::TableCopy(t) => drop(uses.written_tables.insert(t.dst)),
+            Instr::TableInit(t) => {
+                uses.written_tables.insert(t.table);
+                uses.elem_segments = true;
             }
-        }
+            Instr::ElemDrop(_) => uses.elem_segments = true,
+            Instr::MemoryInit(_) | Instr::DataDrop(_) => uses.data_segments = true,
+            _ => {}
+        });
     }
     uses
 }

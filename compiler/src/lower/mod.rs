@@ -11,6 +11,7 @@ mod ops;
 mod spectest;
 mod text;
 mod types;
+mod walk;
 
 use crate::error::{CompileError, Location};
 use std::collections::BTreeSet;
