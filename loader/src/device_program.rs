@@ -3,7 +3,7 @@
 
 use crate::device::DeviceInfo;
 use crate::error::LoadError;
-use crate::program::{self, BuildInfo, Share};
+use crate::program::{self, Binaries, BuildInfo, Share};
 use crate::zero::Zeroer;
 use crate::LoadOptions;
 use opencl3::command_queue::CommandQueue;
@@ -24,7 +24,7 @@ pub(crate) struct DeviceProgram {
 impl DeviceProgram {
     /// Creates a context and queue on `device` and builds (or loads) the programs; with
     /// `Share::Lead` also returns the device binaries for devices of the same kind.
-    pub fn open(bundle: &Bundle, device: &DeviceInfo, opts: &LoadOptions, share: Share) -> Result<(DeviceProgram, Option<Vec<Vec<u8>>>), LoadError> {
+    pub fn open(bundle: &Bundle, device: &DeviceInfo, opts: &LoadOptions, share: Share) -> Result<(DeviceProgram, Option<Binaries>), LoadError> {
         let device = device.clone();
         let context = Context::from_device(&device.device).map_err(|code| LoadError::Cl { what: "creating a context", code })?;
         let queue = create_queue(&context, &device)?;

@@ -276,7 +276,7 @@ impl MultiLoader {
     }
 }
 
-type Opened = Result<(DeviceProgram, Option<Vec<Vec<u8>>>), LoadError>;
+type Opened = Result<(DeviceProgram, Option<program::Binaries>), LoadError>;
 
 /// Opens each device of `jobs` on a thread of its own; results in the order of `jobs`.
 fn open_parallel(bundle: &Bundle, opts: &LoadOptions, jobs: Vec<(&DeviceInfo, Share)>) -> Vec<Opened> {

@@ -54,8 +54,8 @@ impl Scheduler {
             }
         }
         let best = (0..waiting.len()).filter(|&p| waiting[p] > 0).max_by_key(|&p| (waiting[p] * (1 + self.age[p]), std::cmp::Reverse(p)));
-        for p in 0..waiting.len() {
-            self.age[p] = if waiting[p] == 0 || Some(p) == best { 0 } else { self.age[p] + 1 };
+        for (p, age) in self.age.iter_mut().enumerate() {
+            *age = if waiting[p] == 0 || Some(p) == best { 0 } else { *age + 1 };
         }
         best.unwrap_or(0)
     }

@@ -155,6 +155,9 @@ pub fn load_or_build(context: &Context, dev: &DeviceInfo, bundle: &Bundle, opts:
     Ok((programs, info))
 }
 
+/// A program's device binaries, one per partition.
+pub type Binaries = Vec<Vec<u8>>;
+
 /// How a build takes part in building once for several devices of the same kind.
 #[derive(Debug, Clone, Copy)]
 pub enum Share<'a> {
@@ -176,7 +179,7 @@ pub fn load_or_build_shared(
     bundle: &Bundle,
     opts: &LoadOptions,
     share: Share,
-) -> Result<(Vec<Program>, BuildInfo, Option<Vec<Vec<u8>>>), BuildError> {
+) -> Result<(Vec<Program>, BuildInfo, Option<Binaries>), BuildError> {
     let start = Instant::now();
     if crate::fault::injected(crate::fault::Stage::Build, dev.index) {
         return Err(BuildError::Cl { what: "building the program (failure injected by VV_INJECT_FAULT)", code: ClError(-11) });
@@ -275,7 +278,7 @@ fn build_missing_in_helpers(
 /// Builds `source` for `dev` and returns its device binary.
 pub(crate) fn build_binary(context: &Context, dev: &DeviceInfo, source: &str, options: &str) -> Result<Vec<u8>, BuildError> {
     let program = from_source(context, dev, source, options)?;
-    device_binary(&program).and_then(|b| check_binary(dev, &b).map(|()| b).map_err(str::to_string)).map_err(BuildError::NoBinary)
+    usable_binary(dev, &program).map_err(BuildError::NoBinary)
 }
 
 /// What names one partition's binary in the cache.
@@ -343,7 +346,7 @@ fn load_or_build_part(
     let mut stored = None;
     let mut binary = None;
     if cache_file.is_some() || lead {
-        match device_binary(&program).and_then(|b| check_binary(dev, &b).map(|()| b).map_err(str::to_string)) {
+        match usable_binary(dev, &program) {
             Ok(b) => binary = Some(b),
             Err(e) => note = Some(format!("the driver gave no usable binary back ({e}), so none was cached or shared")),
         }
@@ -368,6 +371,13 @@ pub fn check_binary(dev: &DeviceInfo, binary: &[u8]) -> Result<(), &'static str>
         return Err("a PoCL binary without the program's bitcode");
     }
     Ok(())
+}
+
+/// The program's binary for its one device, if it is one that may be cached, shared or loaded.
+fn usable_binary(dev: &DeviceInfo, program: &Program) -> Result<Vec<u8>, String> {
+    let binary = device_binary(program)?;
+    check_binary(dev, &binary)?;
+    Ok(binary)
 }
 
 /// The program's binary for its one device.

@@ -230,10 +230,7 @@ pub(crate) fn execute(
     let state0 = initial_state(bundle, &input.invokes);
     let contents = InitialContents { image: &bundle.memory.image, state: &state0, kind: dev.device.kind, invoke_rows: &input.rows };
     bufs.initialize(&dev.context, &dev.queue, &init, &dev.zeroer, &contents, init_sizes)?;
-    let fuel = bundle.options.fuel.min(i32::MAX as u64);
-    for kernel in &kernels {
-        bind_run_kernel(kernel, &bufs, n, fuel)?;
-    }
+    bind_run_kernels(&kernels, &bufs, n, bundle)?;
     progress.phases.setup = start.elapsed();
 
     let queue = &dev.queue;
@@ -327,18 +324,22 @@ pub(crate) fn execute(
     Ok(out)
 }
 
-/// Sets the arguments of a `vv_run` kernel to the VMs' buffers (the ABI's order).
-pub(crate) fn bind_run_kernel(kernel: &Kernel, bufs: &VmBuffers, n: usize, fuel: u64) -> Result<(), RunError> {
-    // SAFETY: the buffers outlive every launch of the kernel; argument order is the ABI's.
-    unsafe {
-        kernel.set_arg(0, &bufs.mem).cl("setting vv_run arguments")?;
-        kernel.set_arg(1, &bufs.stack).cl("setting vv_run arguments")?;
-        kernel.set_arg(2, &bufs.globals).cl("setting vv_run arguments")?;
-        kernel.set_arg(3, &bufs.state).cl("setting vv_run arguments")?;
-        kernel.set_arg(4, &bufs.hc_hdr).cl("setting vv_run arguments")?;
-        kernel.set_arg(5, &bufs.hc_data).cl("setting vv_run arguments")?;
-        launch::set_uint_arg(kernel, 6, n as u64).cl("setting vv_run arguments")?;
-        launch::set_uint_arg(kernel, 7, fuel).cl("setting vv_run arguments")?;
+/// Sets the arguments of every partition's `vv_run` kernel to the VMs' buffers (the ABI's order)
+/// and the bundle's fuel per launch.
+pub(crate) fn bind_run_kernels(kernels: &[Kernel], bufs: &VmBuffers, n: usize, bundle: &Bundle) -> Result<(), RunError> {
+    let fuel = bundle.options.fuel.min(i32::MAX as u64);
+    for kernel in kernels {
+        // SAFETY: the buffers outlive every launch of the kernel; argument order is the ABI's.
+        unsafe {
+            kernel.set_arg(0, &bufs.mem).cl("setting vv_run arguments")?;
+            kernel.set_arg(1, &bufs.stack).cl("setting vv_run arguments")?;
+            kernel.set_arg(2, &bufs.globals).cl("setting vv_run arguments")?;
+            kernel.set_arg(3, &bufs.state).cl("setting vv_run arguments")?;
+            kernel.set_arg(4, &bufs.hc_hdr).cl("setting vv_run arguments")?;
+            kernel.set_arg(5, &bufs.hc_data).cl("setting vv_run arguments")?;
+            launch::set_uint_arg(kernel, 6, n as u64).cl("setting vv_run arguments")?;
+            launch::set_uint_arg(kernel, 7, fuel).cl("setting vv_run arguments")?;
+        }
     }
     Ok(())
 }

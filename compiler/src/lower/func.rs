@@ -191,7 +191,7 @@ impl<'a> FunctionWriter<'a> {
             self.emit_return(&results);
         }
         let (text, prototype) =
-            if self.plain { (self.assemble_plain(header)?, Some(self.plain_prototype()?)) } else { (self.assemble(header), None) };
+            if self.plain { (self.assemble_plain(header, &results), Some(self.plain_prototype(&results))) } else { (self.assemble(header), None) };
         Ok(LoweredFunction { text, calls: std::mem::take(&mut self.calls), prototype, plain_calls: std::mem::take(&mut self.plain_calls) })
     }
 
@@ -304,14 +304,13 @@ impl<'a> FunctionWriter<'a> {
 
     /// The plain version: `static void NAME_d(vm_t *vm, params..., results *...)`. A trap in it
     /// names this function (`VV_TRAP_FUNC`); its callers return as soon as the VM stops.
-    fn assemble_plain(&self, header: &str) -> Result<String> {
-        let (_, results) = self.m.signature(self.f.ty()).or_else(|f| self.unsupported(f))?;
+    fn assemble_plain(&self, header: &str, results: &[Ty]) -> String {
         let mut t = Text::default();
         let l1 = Level(1);
         t.line(Level(0), format!("/* {header}, called directly */"));
         t.line(Level(0), "#undef VV_TRAP_FUNC");
         t.line(Level(0), format!("#define VV_TRAP_FUNC vm->func = {}u", self.id));
-        t.line(Level(0), format!("VV_FUNC {}({}) {{", plain_name(self.c_name), self.plain_params(&results)));
+        t.line(Level(0), format!("VV_FUNC {}({}) {{", plain_name(self.c_name), self.plain_params(results)));
         for ty in Ty::ALL {
             let mut names: Vec<String> =
                 (self.params..self.locals.len()).filter(|&i| self.locals[i] == ty).map(|i| format!("loc{i} = {}", ty.zero())).collect();
@@ -331,7 +330,7 @@ impl<'a> FunctionWriter<'a> {
         t.line(Level(0), "}");
         t.line(Level(0), "#undef VV_TRAP_FUNC");
         t.line(Level(0), "#define VV_TRAP_FUNC");
-        Ok(t.into_string())
+        t.into_string()
     }
 
     /// `vm_t *vm, T loc0, ..., R *vv_r0, ...` of the plain version.
@@ -343,9 +342,8 @@ impl<'a> FunctionWriter<'a> {
     }
 
     /// The prototype of the plain version, for callers written before it.
-    fn plain_prototype(&self) -> Result<String> {
-        let (_, results) = self.m.signature(self.f.ty()).or_else(|f| self.unsupported(f))?;
-        Ok(format!("VV_FUNC {}({});", plain_name(self.c_name), self.plain_params(&results)))
+    fn plain_prototype(&self, results: &[Ty]) -> String {
+        format!("VV_FUNC {}({});", plain_name(self.c_name), self.plain_params(results))
     }
 
     /// The locals live at, and the stack slots kept by, any resume point (of one kind).

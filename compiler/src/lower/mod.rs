@@ -14,7 +14,6 @@ mod types;
 mod walk;
 
 use crate::error::{CompileError, Location};
-use std::collections::BTreeSet;
 use module::ModuleCtx;
 use types::Ty;
 use instance::Storage;
@@ -98,30 +97,16 @@ pub fn lower(m: &Module, path: &str, opts: &BuildOptions) -> Result<Lowered, Com
             feature: e.feature,
             location: Location { function: function.clone(), offset: e.offset },
         };
+        // The versions this function needs: the dispatched one, the plain one, or both (which
+        // make the same calls).
         let dispatched = direct.dispatched(id);
-        let mut text = String::new();
-        let mut calls = Vec::new();
-        let mut plain_callees = BTreeSet::new();
-        if dispatched {
-            let lowered = func::FunctionWriter::new(&ctx, local, id, &c_name, &direct.direct, false).write(&header).map_err(error)?;
-            text.push_str(&lowered.text);
-            calls = lowered.calls;
-            plain_callees = lowered.plain_calls;
-        }
-        let mut prototype = None;
-        if direct.plain(id) {
-            let lowered = func::FunctionWriter::new(&ctx, local, id, &c_name, &direct.direct, true).write(&header).map_err(error)?;
-            prototype = lowered.prototype;
-            if !text.is_empty() {
-                text.push('\n');
-            }
-            text.push_str(&lowered.text);
-            if !dispatched {
-                calls = lowered.calls;
-            }
-            plain_callees.extend(lowered.plain_calls);
-        }
-        let plain_callees = plain_callees.into_iter().collect();
+        let versions = [false, true].into_iter().filter(|&plain| if plain { direct.plain(id) } else { dispatched });
+        let lowered = versions
+            .map(|plain| func::FunctionWriter::new(&ctx, local, id, &c_name, &direct.direct, plain).write(&header).map_err(&error))
+            .collect::<Result<Vec<_>, _>>()?;
+        let text = lowered.iter().map(|l| l.text.as_str()).collect::<Vec<_>>().join("\n");
+        let prototype = lowered.iter().find_map(|l| l.prototype.clone());
+        let (calls, plain_callees) = lowered.into_iter().next().map(|l| (l.calls, l.plain_calls.into_iter().collect())).unwrap_or_default();
         func_sigs.push(ctx.sig_id(f.ty()).unwrap_or(module::NO_SIG));
         functions.push(FunctionText { id, c_name, text, calls, dispatched, prototype, plain_callees });
     }

@@ -10,7 +10,7 @@ use crate::error::{ClContext, RunError};
 use crate::hostcalls::{service_round, HostThreads};
 use crate::launch::{self, WorkSizes};
 use crate::partitions::Scheduler;
-use crate::run::{bind_run_kernel, trap_of, Prepared};
+use crate::run::{bind_run_kernels, trap_of, Prepared};
 use crate::vm_state::{initial_state, InitialContents, VmBuffers, VmLayout};
 use crate::wasi::serverless::Inbox;
 use crate::wasi::{os_seed, SplitMix64, VmContext};
@@ -124,19 +124,11 @@ impl<'a> Pool<'a> {
             metrics,
             cfg,
         };
-        pool.bind_kernel()?;
+        bind_run_kernels(&pool.kernels, &pool.bufs, pool.cfg.vms, pool.bundle)?;
         if style == Style::Resident {
             pool.start_resident()?;
         }
         Ok(pool)
-    }
-
-    fn bind_kernel(&self) -> Result<(), RunError> {
-        let fuel = self.bundle.options.fuel.min(i32::MAX as u64);
-        for kernel in &self.kernels {
-            bind_run_kernel(kernel, &self.bufs, self.cfg.vms, fuel)?;
-        }
-        Ok(())
     }
 
     /// Runs every resident guest to its first `serverless_invoke`.
