@@ -16,9 +16,23 @@ fn same_trap(device: &str, reference: Option<&str>) -> bool {
 
 #[test]
 fn sequences_on_tables_segments_and_globals() {
+    sequences(&small());
+}
+
+/// The same with `--direct-calls`: `$pick`, which reads tables and a funcref global, is then
+/// called as a plain C function.
+#[test]
+fn sequences_with_direct_calls() {
+    let options = vv_bundle::BuildOptions { direct_calls: true, ..small() };
+    let text = vv_compiler::program_text(&compile("wat/tables.wat", &options).partitions[0]).to_string();
+    assert!(text.contains("f4_pick_d(vm, "), "no direct call to pick");
+    sequences(&options);
+}
+
+fn sequences(options: &vv_bundle::BuildOptions) {
     let rel = "wat/tables.wat";
     let wasm = wat::parse_bytes(&read(rel)).unwrap().into_owned();
-    let bundle = compile(rel, &small());
+    let bundle = compile(rel, options);
     let exports = bundle.exports.clone();
     let vms = 256;
     let mut rng = Rng::new(42);

@@ -4,6 +4,7 @@
 mod common;
 
 use common::*;
+use std::collections::BTreeSet;
 use vv_bundle::BuildOptions;
 use vv_loader::{DeviceChoice, Invoke, LoadOptions, Loader, RunConfig, VmStatus};
 
@@ -241,9 +242,9 @@ fn direct_calls() {
     for plain in ["f0_copy_d(vm, ", "f1_sum_xor_d(vm, ", "f3_risky_d(vm, ", "f5_mix_d(vm, "] {
         assert!(text.contains(plain), "no direct call to {plain}");
     }
-    assert!(!text.contains("f2_checksum_d("), "a plain version nothing calls");
+    assert!(!text.contains("f7_fold_with_d("), "fold_with calls through the table: the dispatcher calls it");
     let mut rng = Rng::new(31);
-    let run: Vec<Call> = (0..168u64).map(|vm| ("run".to_string(), vec![vm % 7, rng.next() % (1 << 32)])).collect();
+    let run: Vec<Call> = (0..256u64).map(|vm| ("run".to_string(), vec![vm % 8, rng.next() % (1 << 32)])).collect();
     let checksum: Vec<Call> = (0..48u64).map(|vm| ("checksum".to_string(), vec![vm * 977, vm % 50])).collect();
     let report = check_invokes("wat/direct.wat", &direct, &mix(vec![run.clone(), checksum]));
     let in_risky = report
@@ -251,10 +252,19 @@ fn direct_calls() {
         .iter()
         .filter(|o| matches!(&o.status, VmStatus::Trapped { function, .. } if function == "risky"))
         .count();
-    assert_eq!(in_risky, run.iter().filter(|(_, a)| (1..=3).contains(&a[0])).count(), "traps not named after the callee");
+    let risky_direct = run.iter().filter(|(_, a)| (1..=3).contains(&a[0])).count();
+    assert!(in_risky > risky_direct, "traps not named after the callee (also through the table)");
+    let traps: BTreeSet<&str> = report.outcomes.iter().filter_map(|o| match &o.status {
+        VmStatus::Trapped { trap, .. } => Some(trap.name()),
+        _ => None,
+    }).collect();
+    for kind in ["indirect_call_type_mismatch", "uninitialized_element", "undefined_element", "integer_divide_by_zero"] {
+        assert!(traps.contains(kind), "no VM trapped with {kind}: {traps:?}");
+    }
 
     let apply: Vec<Call> = (0..64u64).map(|vm| ("apply".to_string(), vec![vm % 10, vm * 7, vm + 3])).collect();
-    check_invokes("wat/call_indirect.wat", &direct, &apply);
+    let fold: Vec<Call> = (0..64u64).map(|vm| ("fold".to_string(), vec![vm * 2654435761 % (1 << 32), vm])).collect();
+    check_invokes("wat/call_indirect.wat", &direct, &mix(vec![apply, fold]));
     let traps: Vec<Call> = (0..64u64).map(|vm| ("maybe_trap".to_string(), vec![vm % 8, vm])).collect();
     check_invokes("wat/traps.wat", &BuildOptions { stack_size: 8192, ..direct.clone() }, &traps);
     let bulk: Vec<Call> = (0..32u64).map(|vm| ("bulk".to_string(), vec![vm * 100, vm % 40])).collect();

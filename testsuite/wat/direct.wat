@@ -1,11 +1,12 @@
 ;; Functions that never leave the kernel, called directly under `vvc build --direct-calls`:
 ;; leaves with loops, a chain of them with several results, traps inside them, memory.grow and
-;; globals in them, one that is also exported and in the table, and one that loops forever.
+;; globals in them, one that is also exported and in the table, traps in one reached both
+;; directly and through the table, and one that loops forever.
 (module
   (memory 1 4)
   (global $calls (mut i32) (i32.const 0))
-  (table 2 funcref)
-  (elem (i32.const 0) $mix $checksum)
+  (table 5 funcref)
+  (elem (i32.const 0) $mix $checksum $risky $neg)
   (type $ii_i (func (param i32 i32) (result i32)))
 
   ;; A leaf with a loop: bytes [dst, dst+n) <- [src, src+n).
@@ -63,11 +64,32 @@
   (func $mix (param $a i32) (param $b i32) (result i32)
     (i32.xor (i32.mul (local.get $a) (i32.const 31)) (local.get $b)))
 
+  (func $neg (param $x i32) (result i32)
+    (i32.sub (i32.const 0) (local.get $x)))
+
+  ;; Folds four bit fields of x with table[f] (so it is not called directly itself): f 0-2 reach
+  ;; functions of the type (traps inside $risky), 3 one of another type, 4 null, 5 and up are out
+  ;; of bounds.
+  (func $fold_with (param $f i32) (param $x i32) (result i32)
+    (local $i i32) (local $acc i32)
+    (local.set $acc (i32.const 5))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $i) (i32.const 4)))
+      (local.set $acc
+        (call_indirect (type $ii_i)
+          (i32.and (local.get $acc) (i32.const 7))
+          (i32.and (i32.shr_u (local.get $x) (i32.mul (local.get $i) (i32.const 5))) (i32.const 31))
+          (local.get $f)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $next)))
+    (local.get $acc))
+
   (func $spin (param $x i32) (result i32)
     (loop $forever (br $forever))
     (local.get $x))
 
-  ;; kind 0: checksum through call_indirect; 1-3: traps; 4: memory.grow; 5: globals; else plain.
+  ;; kind 0: checksum through call_indirect; 1-3: traps; 4: memory.grow; 5: globals;
+  ;; 6: a fold through the table; else plain.
   (func (export "run") (param $kind i32) (param $x i32) (result i32)
     (local $old i32)
     (if (i32.eqz (local.get $kind))
@@ -84,6 +106,8 @@
         (call $copy (i32.const 64) (i32.const 0) (i32.and (local.get $x) (i32.const 15)))
         (call $copy (i32.const 64) (i32.const 0) (i32.const 3))
         (return (i32.add (global.get $calls) (call $mix (local.get $x) (i32.const 9))))))
+    (if (i32.eq (local.get $kind) (i32.const 6))
+      (then (return (call $fold_with (i32.and (local.get $x) (i32.const 7)) (i32.shr_u (local.get $x) (i32.const 3))))))
     (call $mix (local.get $kind) (local.get $x)))
 
   (func (export "spin") (param $x i32) (result i32)
