@@ -1,10 +1,10 @@
 //! One device with the bundle built for it: context, queue, the built programs (one per
-//! partition) and the loader's zeroing kernel. What `Loader` holds for its device and `MultiLoader` for each of its devices.
+//! partition) and the loader's helper kernels. What `Loader` holds for its device and `MultiLoader` for each of its devices.
 
 use crate::device::DeviceInfo;
 use crate::error::LoadError;
 use crate::program::{self, Binaries, BuildInfo, Share};
-use crate::zero::Zeroer;
+use crate::helper_kernels::HelperKernels;
 use crate::LoadOptions;
 use opencl3::command_queue::CommandQueue;
 use opencl3::context::Context;
@@ -14,7 +14,7 @@ use vv_bundle::Bundle;
 pub(crate) struct DeviceProgram {
     /// One program per partition of the bundle; the first has `vv_init` and `vv_reset`.
     pub programs: Vec<Program>,
-    pub zeroer: Zeroer,
+    pub helpers: HelperKernels,
     pub queue: CommandQueue,
     pub context: Context,
     pub device: DeviceInfo,
@@ -29,9 +29,9 @@ impl DeviceProgram {
         let context = Context::from_device(&device.device).map_err(|code| LoadError::Cl { what: "creating a context", code })?;
         let queue = create_queue(&context, &device)?;
         let (programs, build, binary) = program::load_or_build_shared(&context, &device, bundle, opts, share)?;
-        let zeroer = Zeroer::build(&context, &device)
-            .map_err(|code| LoadError::Cl { what: "building the loader's zeroing kernel", code })?;
-        Ok((DeviceProgram { programs, zeroer, queue, context, device, build }, binary))
+        let helpers = HelperKernels::build(&context, &device)
+            .map_err(|code| LoadError::Cl { what: "building the loader's helper kernels", code })?;
+        Ok((DeviceProgram { programs, helpers, queue, context, device, build }, binary))
     }
 }
 

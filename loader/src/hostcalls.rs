@@ -2,14 +2,15 @@
 //! services them on host threads, and writes results, copy-outs and RUNNING status back.
 
 use crate::error::{ClContext, RunError};
-use crate::transfer::{plan_spans, read_span, write_span, Span, MERGE_SLACK};
+use crate::helper_kernels::HelperKernels;
+use crate::pack;
 use crate::vm_state::VmBuffers;
 use crate::wasi::{self, Next, Reply, Request, VmContext};
 use opencl3::command_queue::CommandQueue;
 use opencl3::types::{CL_BLOCKING, CL_NON_BLOCKING};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
-use vv_bundle::abi::{HC_DATA_BYTES, HC_RESULT, HC_WORDS, STATE_CODE, STATUS_EXITED, STATUS_RUNNING};
+use vv_bundle::abi::{HC_RESULT, HC_WORDS, STATE_CODE, STATUS_EXITED, STATUS_RUNNING};
 
 /// Waiting VMs per host thread below which servicing stays on one thread.
 const PER_THREAD: usize = 64;
@@ -72,6 +73,7 @@ pub struct Round {
 /// says so stays waiting (`Round::parked`) or ends (EXITED, with its exit code).
 pub fn service_round(
     queue: &CommandQueue,
+    helpers: &HelperKernels,
     bufs: &mut VmBuffers,
     status: &mut [u32],
     waiting: &[usize],
@@ -87,21 +89,8 @@ pub fn service_round(
     unsafe { queue.enqueue_read_buffer(&bufs.hc_hdr, CL_BLOCKING, lo * HC_WORDS * 8, &mut hdr, &[]) }.cl("reading hypercall headers")?;
     let header = |vm: usize| -> &[u64; HC_WORDS] { hdr[(vm - lo) * HC_WORDS..][..HC_WORDS].try_into().unwrap() };
     let wants: Vec<(usize, usize)> = waiting.iter().map(|&vm| (vm, wasi::copy_in_len(header(vm)))).collect();
-    let in_spans = plan_spans(&wants, MERGE_SLACK);
-    let mut in_bufs: Vec<Vec<u8>> = in_spans.iter().map(|(s, _)| vec![0u8; s.bytes()]).collect();
-    let enqueued = in_spans.iter().zip(in_bufs.iter_mut()).try_for_each(|((span, _), host)| {
-        // SAFETY: `in_bufs` lives until after finish(), also on error; spans lie within the VM rows.
-        unsafe { read_span(queue, &bufs.hc_data, HC_DATA_BYTES, *span, host) }
-    });
-    let finished = queue.finish();
-    enqueued.and(finished).cl("reading hypercall data")?;
-    let mut data: Vec<&[u8]> = vec![&[]; waiting.len()];
-    for ((span, range), host) in in_spans.iter().zip(&in_bufs) {
-        for k in range.clone() {
-            let (vm, len) = wants[k];
-            data[k] = &host[span.offset(vm)..][..len];
-        }
-    }
+    let (packed, starts) = pack::read_rows(queue, helpers, bufs, &wants).cl("reading hypercall data")?;
+    let data: Vec<&[u8]> = wants.iter().zip(&starts).map(|(&(_, len), &start)| &packed[start..][..len]).collect();
     let requests: Vec<Request> = waiting.iter().zip(&data).map(|(&vm, d)| Request::from_header(header(vm), d)).collect();
     let t1 = Instant::now();
 
@@ -125,20 +114,14 @@ pub fn service_round(
         }
     }
     let encoded: Vec<Vec<u8>> = replies.iter().map(|r| r.copy_out.encode()).collect();
-    let outs: Vec<(usize, usize)> = waiting.iter().zip(&encoded).map(|(&vm, e)| (vm, e.len())).collect();
-    let out_spans = plan_spans(&outs, MERGE_SLACK);
-    let out_bufs: Vec<Vec<u8>> = out_spans.iter().map(|(span, range)| fill_span(span, &outs[range.clone()], &encoded[range.clone()])).collect();
+    let outs: Vec<(usize, &[u8])> = waiting.iter().zip(&encoded).map(|(&vm, e)| (vm, e.as_slice())).collect();
+    pack::write_rows(queue, helpers, bufs, &outs).cl("writing hypercall replies")?;
     // SAFETY: every host slice lives until after finish(), also on error; offsets lie inside the
     // buffers.
     let enqueued = unsafe {
         queue
             .enqueue_write_buffer(&mut bufs.hc_hdr, CL_NON_BLOCKING, lo * HC_WORDS * 8, &hdr, &[])
             .map(drop)
-            .and_then(|()| {
-                out_spans.iter().zip(&out_bufs).try_for_each(|((span, _), host)| {
-                    write_span(queue, &mut bufs.hc_data, HC_DATA_BYTES, *span, host)
-                })
-            })
             .and_then(|()| queue.enqueue_write_buffer(&mut bufs.state, CL_NON_BLOCKING, lo * 4, &status[lo..=hi], &[]).map(drop))
             .and_then(|()| {
                 let n = bufs.nvms;
@@ -149,16 +132,16 @@ pub fn service_round(
     };
     let finished = queue.finish();
     enqueued.and(finished).cl("writing hypercall replies")?;
+    trace!(
+        "round of {} calls: headers and {} KiB in {:.1} ms, service {:.1} ms, {} KiB out {:.1} ms",
+        waiting.len(),
+        packed.len() >> 10,
+        (t1 - t0).as_secs_f64() * 1e3,
+        (t2 - t1).as_secs_f64() * 1e3,
+        encoded.iter().map(Vec::len).sum::<usize>() >> 10,
+        t2.elapsed().as_secs_f64() * 1e3
+    );
     Ok(Round { transfer: (t1 - t0) + t2.elapsed(), service: t2 - t1, parked })
-}
-
-/// The host buffer of one output span: each VM's encoding at its row, zeros elsewhere.
-fn fill_span(span: &Span, items: &[(usize, usize)], encoded: &[Vec<u8>]) -> Vec<u8> {
-    let mut host = vec![0u8; span.bytes()];
-    for (&(vm, _), e) in items.iter().zip(encoded) {
-        host[span.offset(vm)..][..e.len()].copy_from_slice(e);
-    }
-    host
 }
 
 /// Services `requests[k]` for VM `waiting[k]`, on several threads when there are many: this one

@@ -228,8 +228,8 @@ pub(crate) fn execute(
     let mut bufs = VmBuffers::allocate(&dev.context, &layout, n)?;
     trace!("[#{tag}] allocated {} for {n} VMs; vv_run {sizes:?}", crate::device::human_bytes(layout.bytes_per_vm() * n as u64));
     let state0 = initial_state(bundle, &input.invokes);
-    let contents = InitialContents { image: &bundle.memory.image, state: &state0, kind: dev.device.kind, invoke_rows: &input.rows };
-    bufs.initialize(&dev.context, &dev.queue, &init, &dev.zeroer, &contents, init_sizes)?;
+    let contents = InitialContents { image: &bundle.memory.image, state: &state0, invoke_rows: &input.rows };
+    bufs.initialize(&dev.context, &dev.queue, &init, &dev.helpers, &contents, init_sizes)?;
     bind_run_kernels(&kernels, &bufs, n, bundle)?;
     progress.phases.setup = start.elapsed();
 
@@ -279,7 +279,7 @@ pub(crate) fn execute(
             break;
         }
         if !waiting.is_empty() {
-            let round = service_round(queue, &mut bufs, &mut status, &waiting, &mut input.contexts, threads)?;
+            let round = service_round(queue, &dev.helpers, &mut bufs, &mut status, &waiting, &mut input.contexts, threads)?;
             progress.phases.transfer += round.transfer;
             progress.phases.service += round.service;
             progress.hypercalls += waiting.len() as u64;

@@ -1,10 +1,11 @@
 //! The device buffers of N VMs laid out per `abi`: sizing and the fit check against the device,
 //! allocation, zero-fill, `vv_init` and the initial state words. Never reads memories back.
 
-use crate::device::{human_bytes, DeviceInfo, DeviceKind};
+use crate::device::{human_bytes, DeviceInfo};
 use crate::error::{ClContext, RunError};
 use crate::launch;
-use crate::zero::Zeroer;
+use crate::pack::PACK_BYTES;
+use crate::helper_kernels::HelperKernels;
 use opencl3::command_queue::CommandQueue;
 use opencl3::context::Context;
 use opencl3::kernel::Kernel;
@@ -40,6 +41,16 @@ pub struct VmLayout {
     pub image_bytes: u64,
 }
 
+/// Bytes per VM of the packing index: a (row, word, words) item.
+const PACK_ITEM_BYTES: u64 = 12;
+
+/// Bytes of the packing buffer for `nvms` VMs: `PACK_BYTES`, or an eighth of all data rows when
+/// that is less (so that runs of few VMs, as in the tests, pack large rounds in several batches
+/// too), but at least one row.
+pub fn packed_bytes(nvms: usize) -> usize {
+    (nvms * HC_DATA_BYTES / 8).clamp(HC_DATA_BYTES, PACK_BYTES)
+}
+
 impl VmLayout {
     pub fn new(bundle: &Bundle) -> VmLayout {
         VmLayout {
@@ -51,7 +62,7 @@ impl VmLayout {
     }
 
     /// (name, bytes per VM) of every buffer that grows with the VM count.
-    pub fn buffers(&self) -> [(&'static str, u64); 6] {
+    pub fn buffers(&self) -> [(&'static str, u64); 7] {
         [
             ("memory", self.mem_bytes),
             ("stack", self.stack_rows * 8),
@@ -59,6 +70,7 @@ impl VmLayout {
             ("state", STATE_FIELDS as u64 * 4),
             ("hypercall header", HC_WORDS as u64 * 8),
             ("hypercall data", HC_DATA_BYTES as u64),
+            ("hypercall packing index", PACK_ITEM_BYTES),
         ]
     }
 
@@ -66,9 +78,14 @@ impl VmLayout {
         self.buffers().iter().map(|b| b.1).sum()
     }
 
+    /// Device bytes not per VM: the memory image and the packing buffer.
+    fn fixed_bytes(&self) -> u64 {
+        self.image_bytes + PACK_BYTES as u64
+    }
+
     /// The most VMs that fit in `global_mem` (with headroom) and in `max_alloc` per buffer.
     pub fn max_vms(&self, global_mem: u64, max_alloc: u64) -> u64 {
-        let usable = ((global_mem as f64 * GLOBAL_MEM_HEADROOM) as u64).saturating_sub(self.image_bytes);
+        let usable = ((global_mem as f64 * GLOBAL_MEM_HEADROOM) as u64).saturating_sub(self.fixed_bytes());
         let by_total = usable / self.bytes_per_vm();
         let by_alloc = self.buffers().iter().map(|&(_, b)| max_alloc / b.max(1)).min().unwrap_or(0);
         by_total.min(by_alloc).min(u32::MAX as u64)
@@ -88,7 +105,7 @@ impl VmLayout {
         let usable = (dev.global_mem as f64 * GLOBAL_MEM_HEADROOM) as u64;
         let reason = if nvms > u32::MAX as u64 {
             "the VM count must fit 32 bits".to_string()
-        } else if total.saturating_add(self.image_bytes) > usable {
+        } else if total.saturating_add(self.fixed_bytes()) > usable {
             format!(
                 "they need {} but the device has {} of global memory ({:.0}% usable)",
                 human_bytes(total),
@@ -145,8 +162,6 @@ pub struct InitialContents<'a> {
     pub image: &'a [u8],
     /// `initial_state` words.
     pub state: &'a [u32],
-    /// Decides the work sizes of the zeroing kernel.
-    pub kind: DeviceKind,
     /// Invoke rows of the stack (`rows[row * nvms + vm]`); may be empty.
     pub invoke_rows: &'a [u64],
 }
@@ -160,6 +175,11 @@ pub struct VmBuffers {
     pub state: Buffer<u32>,
     pub hc_hdr: Buffer<u64>,
     pub hc_data: Buffer<u8>,
+    /// A hypercall round's (row, word, words) items for the packing kernels.
+    pub pack_items: Buffer<u32>,
+    /// Where a round's data rows are packed together for one transfer (`pack`), in batches of
+    /// at most `packed_bytes(nvms)`.
+    pub packed: Buffer<u8>,
     /// The padded memory image, on the device once `initialize` ran (`vv_reset` reads it).
     pub image: Option<Buffer<u8>>,
 }
@@ -180,6 +200,8 @@ impl VmBuffers {
             state: buffer(context, n * STATE_FIELDS as u64, "allocating VM state")?,
             hc_hdr: buffer(context, n * HC_WORDS as u64, "allocating hypercall headers")?,
             hc_data: buffer(context, n * HC_DATA_BYTES as u64, "allocating hypercall data")?,
+            pack_items: buffer(context, n * PACK_ITEM_BYTES / 4, "allocating the hypercall packing index")?,
+            packed: buffer(context, packed_bytes(nvms) as u64, "allocating the hypercall packing buffer")?,
             image: None,
         })
     }
@@ -191,17 +213,16 @@ impl VmBuffers {
         context: &Context,
         queue: &CommandQueue,
         init: &Kernel,
-        zeroer: &Zeroer,
+        helpers: &HelperKernels,
         contents: &InitialContents,
         sizes: launch::WorkSizes,
     ) -> Result<(), RunError> {
         let mut image = padded_image(contents.image);
         let (state, invoke_rows) = (contents.state, contents.invoke_rows);
         let mem_len = self.mem.size().cl("sizing VM memories")?;
-        let kind = contents.kind;
         // SAFETY: the image is copied at creation; the writes block; sizes match the buffers.
         unsafe {
-            zeroer.enqueue(queue, &self.mem, mem_len, kind).cl("zero-filling VM memories")?;
+            helpers.zero(queue, &self.mem, mem_len).cl("zero-filling VM memories")?;
             trace!("zeroing {} enqueued", human_bytes(mem_len as u64));
             let image_buf = Buffer::<u8>::create(
                 context,
@@ -261,7 +282,7 @@ mod tests {
         assert_eq!(l.mem_bytes, 64 * 65536);
         assert_eq!(l.globals, 1);
         assert_eq!(l.image_bytes, 16);
-        assert_eq!(l.bytes_per_vm(), 64 * 65536 + 8192 + 8 + 32 + 128 + 65536);
+        assert_eq!(l.bytes_per_vm(), 64 * 65536 + 8192 + 8 + 32 + 128 + 65536 + 12);
         let empty = VmLayout::new(&bundle(0, 3));
         assert_eq!((empty.mem_bytes, empty.globals), (8, 3));
     }
@@ -271,7 +292,7 @@ mod tests {
         let l = VmLayout::new(&bundle(64, 0));
         let per = l.bytes_per_vm();
         // Plenty per buffer: the total (90% of global) decides.
-        assert_eq!(l.max_vms(per * 1000, u64::MAX), 899, "90% of 1000, less the image buffer");
+        assert_eq!(l.max_vms(per * 1000, u64::MAX), 884, "90% of 1000, less the image and the 64 MiB packing buffer");
         // 1 GiB per buffer: 256 memories of 4 MiB.
         assert_eq!(l.max_vms(1 << 40, 1 << 30), 256);
         let mut dev = DeviceInfo::fake(0, "pocl", DeviceKind::Cpu, "p");

@@ -94,8 +94,8 @@ impl<'a> Pool<'a> {
             Style::Resident => abi::STATUS_RUNNING,
         };
         state[abi::STATE_STATUS * n..][..n].fill(first);
-        let contents = InitialContents { image: &bundle.memory.image, state: &state, kind: dev.device.kind, invoke_rows: &[] };
-        bufs.initialize(&dev.context, &dev.queue, &init, &dev.zeroer, &contents, init_sizes)?;
+        let contents = InitialContents { image: &bundle.memory.image, state: &state, invoke_rows: &[] };
+        bufs.initialize(&dev.context, &dev.queue, &init, &dev.helpers, &contents, init_sizes)?;
         let started = Instant::now();
         let mut rng = SplitMix64::new(cfg.seed.unwrap_or_else(os_seed));
         let contexts = (0..n).map(|_| new_context(bundle, style, &cfg, started, &mut rng, Vec::new(), Arc::from(&b""[..]))).collect();
@@ -210,7 +210,7 @@ impl<'a> Pool<'a> {
         let waiting: Vec<usize> =
             (0..self.cfg.vms).filter(|&vm| self.status[vm] == abi::STATUS_HYPERCALL && !self.parked[vm]).collect();
         if !waiting.is_empty() {
-            let round = service_round(&self.dev.queue, &mut self.bufs, &mut self.status, &waiting, &mut self.contexts, &self.threads)?;
+            let round = service_round(&self.dev.queue, &self.dev.helpers, &mut self.bufs, &mut self.status, &waiting, &mut self.contexts, &self.threads)?;
             self.metrics.hypercalls.inc_by(waiting.len() as u64);
             for &vm in &round.parked {
                 self.parked[vm] = true;
