@@ -113,9 +113,8 @@ pub fn service_round(
             }
         }
     }
-    let encoded: Vec<Vec<u8>> = replies.iter().map(|r| r.copy_out.encode()).collect();
-    let outs: Vec<(usize, &[u8])> = waiting.iter().zip(&encoded).map(|(&vm, e)| (vm, e.as_slice())).collect();
-    pack::write_rows(queue, helpers, bufs, &outs).cl("writing hypercall replies")?;
+    let outs: Vec<(usize, usize)> = waiting.iter().zip(&replies).map(|(&vm, r)| (vm, r.copy_out.encoded_len())).collect();
+    pack::write_rows(queue, helpers, bufs, &outs, |i, out| replies[i].copy_out.encode_into(out)).cl("writing hypercall replies")?;
     // SAFETY: every host slice lives until after finish(), also on error; offsets lie inside the
     // buffers.
     let enqueued = unsafe {
@@ -138,7 +137,7 @@ pub fn service_round(
         packed.len() >> 10,
         (t1 - t0).as_secs_f64() * 1e3,
         (t2 - t1).as_secs_f64() * 1e3,
-        encoded.iter().map(Vec::len).sum::<usize>() >> 10,
+        outs.iter().map(|o| o.1).sum::<usize>() >> 10,
         t2.elapsed().as_secs_f64() * 1e3
     );
     Ok(Round { transfer: (t1 - t0) + t2.elapsed(), service: t2 - t1, parked })

@@ -9,7 +9,7 @@ use crate::helper_kernels::HelperKernels;
 use opencl3::command_queue::CommandQueue;
 use opencl3::context::Context;
 use opencl3::kernel::Kernel;
-use opencl3::memory::{Buffer, ClMem, CL_MEM_COPY_HOST_PTR, CL_MEM_READ_ONLY, CL_MEM_READ_WRITE};
+use opencl3::memory::{Buffer, ClMem, CL_MEM_ALLOC_HOST_PTR, CL_MEM_COPY_HOST_PTR, CL_MEM_READ_ONLY, CL_MEM_READ_WRITE};
 use opencl3::types::CL_BLOCKING;
 use std::ptr;
 use vv_bundle::abi::{self, HC_DATA_BYTES, HC_WORDS, STATE_FIELDS};
@@ -180,6 +180,9 @@ pub struct VmBuffers {
     /// Where a round's data rows are packed together for one transfer (`pack`), in batches of
     /// at most `packed_bytes(nvms)`.
     pub packed: Buffer<u8>,
+    /// Host memory the driver allocated (pinned where it can), as large as `packed`: batches
+    /// cross the bus between it and `packed`.
+    pub staging: Buffer<u8>,
     /// The padded memory image, on the device once `initialize` ran (`vv_reset` reads it).
     pub image: Option<Buffer<u8>>,
 }
@@ -202,6 +205,9 @@ impl VmBuffers {
             hc_data: buffer(context, n * HC_DATA_BYTES as u64, "allocating hypercall data")?,
             pack_items: buffer(context, n * PACK_ITEM_BYTES / 4, "allocating the hypercall packing index")?,
             packed: buffer(context, packed_bytes(nvms) as u64, "allocating the hypercall packing buffer")?,
+            // SAFETY: no host pointer is passed; the driver allocates host memory it can map.
+            staging: unsafe { Buffer::create(context, CL_MEM_READ_WRITE | CL_MEM_ALLOC_HOST_PTR, packed_bytes(nvms), ptr::null_mut()) }
+                .cl("allocating the hypercall staging buffer")?,
             image: None,
         })
     }

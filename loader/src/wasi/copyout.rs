@@ -60,14 +60,20 @@ impl CopyOut {
 
     /// `u32 count, count x (u32 address, u32 length), then the bytes`, little-endian.
     pub fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.encoded_len());
-        out.extend_from_slice(&(self.segments.len() as u32).to_le_bytes());
-        for &(addr, len) in &self.segments {
-            out.extend_from_slice(&addr.to_le_bytes());
-            out.extend_from_slice(&len.to_le_bytes());
-        }
-        out.extend_from_slice(&self.bytes);
+        let mut out = vec![0u8; self.encoded_len()];
+        self.encode_into(&mut out);
         out
+    }
+
+    /// `encode` into the first `encoded_len()` bytes of `out`.
+    pub fn encode_into(&self, out: &mut [u8]) {
+        let (head, bytes) = out[..self.encoded_len()].split_at_mut(COUNT_BYTES + SEGMENT_OVERHEAD * self.segments.len());
+        head[..COUNT_BYTES].copy_from_slice(&(self.segments.len() as u32).to_le_bytes());
+        for (entry, &(addr, len)) in head[COUNT_BYTES..].chunks_exact_mut(SEGMENT_OVERHEAD).zip(&self.segments) {
+            entry[..4].copy_from_slice(&addr.to_le_bytes());
+            entry[4..].copy_from_slice(&len.to_le_bytes());
+        }
+        bytes.copy_from_slice(&self.bytes);
     }
 
     /// Parses an encoding back into (address, bytes) segments; `None` if it is malformed.
