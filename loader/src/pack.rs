@@ -4,7 +4,7 @@
 //! the rows, in batches as large as the device's packing buffer.
 
 use crate::helper_kernels::HelperKernels;
-use crate::vm_state::{packed_bytes, VmBuffers};
+use crate::vm_state::VmBuffers;
 use opencl3::command_queue::CommandQueue;
 use opencl3::error_codes::ClError;
 use opencl3::memory::{Buffer, ClMem, CL_MAP_READ, CL_MAP_WRITE_INVALIDATE_REGION};
@@ -12,8 +12,15 @@ use opencl3::types::{cl_map_flags, cl_mem, CL_BLOCKING, CL_NON_BLOCKING};
 use std::ops::Range;
 use vv_bundle::abi::HC_DATA_BYTES;
 
-/// Most bytes of the device buffer a batch packs into (`vm_state::packed_bytes`).
+/// Most bytes of the device buffer a batch packs into.
 pub const PACK_BYTES: usize = 64 << 20;
+
+/// Bytes of the packing buffer for `nvms` VMs: `PACK_BYTES`, or an eighth of all data rows when
+/// that is less (so that runs of few VMs, as in the tests, pack large rounds in several batches
+/// too), but at least one row.
+pub fn packed_bytes(nvms: usize) -> usize {
+    (nvms * HC_DATA_BYTES / 8).clamp(HC_DATA_BYTES, PACK_BYTES)
+}
 
 /// Where a round's items `(row, bytes)` go in the packed buffer, one after the other in whole
 /// 4-byte words, and the batches that each fit the device's packing buffer.

@@ -4,8 +4,8 @@
 use crate::device::{human_bytes, DeviceInfo};
 use crate::error::{ClContext, RunError};
 use crate::launch;
-use crate::pack::PACK_BYTES;
 use crate::helper_kernels::HelperKernels;
+use crate::pack::{packed_bytes, PACK_BYTES};
 use opencl3::command_queue::CommandQueue;
 use opencl3::context::Context;
 use opencl3::kernel::Kernel;
@@ -43,13 +43,6 @@ pub struct VmLayout {
 
 /// Bytes per VM of the packing index: a (row, word, words) item.
 const PACK_ITEM_BYTES: u64 = 12;
-
-/// Bytes of the packing buffer for `nvms` VMs: `PACK_BYTES`, or an eighth of all data rows when
-/// that is less (so that runs of few VMs, as in the tests, pack large rounds in several batches
-/// too), but at least one row.
-pub fn packed_bytes(nvms: usize) -> usize {
-    (nvms * HC_DATA_BYTES / 8).clamp(HC_DATA_BYTES, PACK_BYTES)
-}
 
 impl VmLayout {
     pub fn new(bundle: &Bundle) -> VmLayout {
