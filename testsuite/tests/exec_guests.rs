@@ -23,7 +23,7 @@ fn check_guest(guest: &str, stdin: Option<Vec<Vec<u8>>>) {
         stdin: stdin.clone().map(Stdin::PerVm).unwrap_or_default(),
         ..RunConfig::default()
     };
-    let report = loader.run(&cfg).unwrap_or_else(|e| panic!("{e}"));
+    let report = run_limited(&loader, cfg, &rel);
     let mut failures = Vec::new();
     for (vm, o) in report.outcomes.iter().enumerate() {
         let mut argv = vec![name.clone()];

@@ -63,7 +63,7 @@ fn sequences(options: &vv_bundle::BuildOptions) {
         .map(|p| p.iter().map(|(n, a)| Call { export: bundle.export(n).unwrap().invoke_index, args: a.clone() }).collect())
         .collect();
     let loader = load(bundle);
-    let report = loader.run(&RunConfig { vms, invoke: Invoke::Sequence(sequences), ..RunConfig::default() }).unwrap();
+    let report = run_limited(&loader, RunConfig { vms, invoke: Invoke::Sequence(sequences), ..RunConfig::default() }, rel);
 
     let mut failures = Vec::new();
     let mut traps = 0;

@@ -281,7 +281,7 @@ fn direct_call_runaway_loop_traps() {
     let loader = Loader::with_options(bundle, &DeviceChoice::Default, &options).unwrap_or_else(|e| panic!("{e}"));
     let plan = (0..16u64).map(|vm| (spin, vec![vm % 4])).collect();
     let cfg = RunConfig { vms: 16, invoke: Invoke::PerVm(plan), ..RunConfig::default() };
-    let report = loader.run(&cfg).unwrap_or_else(|e| panic!("{e}"));
+    let report = run_limited(&loader, cfg, "wat/direct.wat spin");
     for (vm, o) in report.outcomes.iter().enumerate() {
         if vm % 4 == 0 {
             assert!(matches!(&o.status, VmStatus::Trapped { trap: vv_bundle::abi::Trap::RunawayLoop, .. }), "vm {vm}: {:?}", o.status);

@@ -131,7 +131,7 @@ fn check(case: Case) {
     let t = Instant::now();
     let want = reference_outcomes(&wasm, &name, &case, n);
     let ref_time = t.elapsed();
-    let report = loader.run(&cfg).unwrap_or_else(|e| panic!("{}: {e}", case.program));
+    let report = run_limited(&loader, cfg, case.program);
     drop(turn);
     assert_eq!(report.outcomes.len(), n);
 

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 use std::path::PathBuf;
+use std::time::Duration;
 use vv_bundle::{BuildOptions, Bundle, ValType};
 use vv_loader::{DeviceChoice, Invoke, LoadOptions, Loader, RunConfig, RunReport, VmStatus};
 use vv_testsuite::reference;
@@ -29,6 +30,38 @@ pub fn load(bundle: Bundle) -> Loader {
         Err(_) => DeviceChoice::Default,
     };
     Loader::with_options(bundle, &device, &LoadOptions::default()).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// How long one run of a test may take before it stops and the test fails, so that a translation
+/// bug that sends a guest into an endless loop fails the test instead of hanging it (generous for
+/// PoCL on 2 cores, where the slowest run, json's 512 VMs, takes about a minute).
+pub const RUN_TIME_LIMIT: Duration = Duration::from_secs(600);
+
+/// Runs `cfg` under RUN_TIME_LIMIT (unless the test sets a launch or time limit of its own) and
+/// fails, naming the VMs, when some were still running at the limit.
+pub fn run_limited(loader: &Loader, cfg: RunConfig, what: &str) -> RunReport {
+    let own_limit = cfg.max_launches.is_some() || cfg.timeout.is_some();
+    let cfg = RunConfig { timeout: cfg.timeout.or(Some(RUN_TIME_LIMIT)), ..cfg };
+    let report = loader.run(&cfg).unwrap_or_else(|e| panic!("{what}: {e}"));
+    if !own_limit {
+        let running: Vec<String> = report
+            .outcomes
+            .iter()
+            .enumerate()
+            .filter_map(|(vm, o)| match &o.status {
+                VmStatus::Running { function } => Some(format!("VM {vm} in {function}")),
+                _ => None,
+            })
+            .collect();
+        assert!(
+            running.is_empty(),
+            "{what}: {} VMs still running after {:?}: {}",
+            running.len(),
+            RUN_TIME_LIMIT,
+            running.iter().take(8).cloned().collect::<Vec<_>>().join(", ")
+        );
+    }
+    report
 }
 
 /// A small deterministic generator for test inputs.
@@ -125,7 +158,7 @@ pub fn check_invokes(rel: &str, opts: &BuildOptions, calls: &[Call]) -> RunRepor
     let exports = bundle.exports.clone();
     let loader = load(bundle);
     let cfg = RunConfig { vms: calls.len(), invoke: Invoke::PerVm(plan), ..RunConfig::default() };
-    let report = loader.run(&cfg).unwrap_or_else(|e| panic!("{e}"));
+    let report = run_limited(&loader, cfg, rel);
     assert_eq!(report.outcomes.len(), calls.len());
     let mut failures = Vec::new();
     for (vm, ((name, args), outcome)) in calls.iter().zip(&report.outcomes).enumerate() {
