@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Throughput harness (`make bench`): every program of the C corpus as N VMs on the OpenCL device
 through vv-run, against the same .wasm with the same inputs on every CPU core with wasmtime (one
-process per core, the module compiled once per process, a fresh instance per run). A row counts
+process per core, the module compiled once per process before the clock starts, a fresh instance
+per run). A row counts
 only when the CPU's stdout and exit code equal vv-run's for every run compared.
 
   python3 testsuite/bench/bench.py --bin target/release --stdin-dir STDIN [--vms 1024,4096,16384]
-      [--programs json,nbody] [--cpu-runs 2048] [--procs P] [--device X] [--json out.json]
+      [--programs json,nbody] [--cpu-runs 8192] [--procs P] [--device X] [--json out.json]
 
 STDIN holds the per-VM inputs of the stdin programs (`STDIN/json/0..511`, `STDIN/wordfreq/...`,
 written by `VV_PROGRAMS_WRITE_STDIN=STDIN cargo test -p vv-testsuite --test programs -- wordfreq
@@ -71,15 +72,28 @@ def vv_run(binary, vvk, vms, extra, env=None):
     return out
 
 
+_COMPILED = {}
+
+
+def compiled(wasm):
+    """The process's engine, module and WASI linker for `wasm`, compiled on first use (the warm-up
+    call), so that the timed runs do not include compiling."""
+    import wasmtime
+
+    if wasm not in _COMPILED:
+        engine = wasmtime.Engine()
+        linker = wasmtime.Linker(engine)
+        linker.define_wasi()
+        _COMPILED[wasm] = (engine, wasmtime.Module.from_file(engine, wasm), linker)
+    return _COMPILED[wasm]
+
+
 def cpu_worker(job):
     """Runs the given VM indices of one program in one process; returns {vm: (exit code, stdout)}."""
     wasm, program, indices, stdin_dir = job
     import wasmtime
 
-    engine = wasmtime.Engine()
-    module = wasmtime.Module.from_file(engine, wasm)
-    linker = wasmtime.Linker(engine)
-    linker.define_wasi()
+    engine, module, linker = compiled(wasm)  # compiled by the pool's initializer
     out = {}
     with tempfile.TemporaryDirectory() as tmp:
         so = os.path.join(tmp, "out")
@@ -134,10 +148,17 @@ def wasm_instructions(wasm, program, stdin_dir, samples=8):
     return int(statistics.median(used))
 
 
+def cpu_worker_ready(wasm, ready):
+    """Pool initializer: compile the module, then wait until every process has."""
+    compiled(wasm)
+    ready.wait()
+
+
 def cpu_run(wasm, program, runs, procs, stdin_dir):
     jobs = [(wasm, program, list(range(p, runs, procs)), stdin_dir) for p in range(procs)]
-    with SPAWN.Pool(procs) as pool:
-        pool.map(cpu_worker, [(wasm, program, [0], stdin_dir)] * procs)  # warm the processes
+    ready = SPAWN.Barrier(procs + 1)
+    with SPAWN.Pool(procs, initializer=cpu_worker_ready, initargs=(wasm, ready)) as pool:
+        ready.wait()  # every process has started and compiled the module: the clock starts here
         t = time.perf_counter()
         results = {}
         for r in pool.map(cpu_worker, jobs):
@@ -165,7 +186,7 @@ def main():
     ap.add_argument("--stdin-dir", required=True, help="per-VM inputs of the stdin programs")
     ap.add_argument("--vms", help="VM counts to sweep, comma-separated (default 1024,4096,16384,65536 on a GPU; 32,64 on a CPU device: a smoke run)")
     ap.add_argument("--programs", default="", help="comma-separated corpus programs (default: all)")
-    ap.add_argument("--cpu-runs", type=int, default=2048, help="CPU runs per VM count, at most N (default 2048)")
+    ap.add_argument("--cpu-runs", type=int, default=8192, help="CPU runs, at most the largest N (default 8192)")
     ap.add_argument("--procs", type=int, default=os.cpu_count(), help="CPU processes (default: every core)")
     ap.add_argument("--device", help="vv-run --device")
     ap.add_argument("--vvc-args", default="", help="more vvc build options, space-separated")
