@@ -73,7 +73,10 @@ typedef struct {
 /* Leaves the current function: the VM stops with a trap in the function it is in. A function
    called directly (not through the dispatcher) defines VV_TRAP_FUNC to name itself. */
 #define VV_TRAP_FUNC
-#define VV_TRAP(code_) do { vm->status = VV_STATUS_TRAPPED; vm->code = (code_); VV_TRAP_FUNC; return; } while (0)
+/* What a function returns when its VM stops: nothing, except in a directly called function with
+   one result, which returns that result's type (the value is never read). */
+#define VV_STOP_VALUE
+#define VV_TRAP(code_) do { vm->status = VV_STATUS_TRAPPED; vm->code = (code_); VV_TRAP_FUNC; return VV_STOP_VALUE; } while (0)
 /* Traps when a helper reports a trap code other than 0. */
 #define VV_TRAP_IF(expr_) do { uint trap_ = (expr_); if (trap_ != 0u) VV_TRAP(trap_); } while (0)
 #define VV_EXIT(code_) do { vm->status = VV_STATUS_EXITED; vm->code = (code_); return; } while (0)
@@ -88,10 +91,11 @@ typedef struct {
    compiler then works on many small functions instead of one huge kernel (json.wasm, 30k lines:
    44 s -> 33 s to build on an H200). `vv-run --cl-options -DVV_INLINE_FUNCTIONS` inlines them. */
 #ifdef VV_INLINE_FUNCTIONS
-#define VV_FUNC static inline void
+#define VV_FUNC_OF(T) static inline T
 #else
-#define VV_FUNC __attribute__((noinline)) static void
+#define VV_FUNC_OF(T) __attribute__((noinline)) static T
 #endif
+#define VV_FUNC VV_FUNC_OF(void)
 
 /* ---- calls ---------------------------------------------------------------------------- */
 

@@ -302,15 +302,20 @@ impl<'a> FunctionWriter<'a> {
         t.into_string()
     }
 
-    /// The plain version: `static void NAME_d(vm_t *vm, params..., results *...)`. A trap in it
-    /// names this function (`VV_TRAP_FUNC`); its callers return as soon as the VM stops.
+    /// The plain version: `static R NAME_d(vm_t *vm, params...)` for one result (or none: void),
+    /// `static void NAME_d(vm_t *vm, params..., results *...)` for several. A trap in it names
+    /// this function (`VV_TRAP_FUNC`); its callers return as soon as the VM stops.
     fn assemble_plain(&self, header: &str, results: &[Ty]) -> String {
         let mut t = Text::default();
         let l1 = Level(1);
         t.line(Level(0), format!("/* {header}, called directly */"));
         t.line(Level(0), "#undef VV_TRAP_FUNC");
         t.line(Level(0), format!("#define VV_TRAP_FUNC vm->func = {}u", self.id));
-        t.line(Level(0), format!("VV_FUNC {}({}) {{", plain_name(self.c_name), self.plain_params(results)));
+        if let [ty] = results {
+            t.line(Level(0), "#undef VV_STOP_VALUE");
+            t.line(Level(0), format!("#define VV_STOP_VALUE {}", ty.zero()));
+        }
+        t.line(Level(0), format!("{} {{", self.plain_signature(results)));
         for ty in Ty::ALL {
             let mut names: Vec<String> =
                 (self.params..self.locals.len()).filter(|&i| self.locals[i] == ty).map(|i| format!("loc{i} = {}", ty.zero())).collect();
@@ -330,20 +335,32 @@ impl<'a> FunctionWriter<'a> {
         t.line(Level(0), "}");
         t.line(Level(0), "#undef VV_TRAP_FUNC");
         t.line(Level(0), "#define VV_TRAP_FUNC");
+        if results.len() == 1 {
+            t.line(Level(0), "#undef VV_STOP_VALUE");
+            t.line(Level(0), "#define VV_STOP_VALUE");
+        }
         t.into_string()
     }
 
-    /// `vm_t *vm, T loc0, ..., R *vv_r0, ...` of the plain version.
-    fn plain_params(&self, results: &[Ty]) -> String {
+    /// `VV_FUNC_OF(R) NAME_d(vm_t *vm, T loc0, ...)`, or with several results `VV_FUNC
+    /// NAME_d(vm_t *vm, T loc0, ..., R *vv_r0, ...)`: a single result comes back by value, so that
+    /// no caller variable needs an address (which would keep it in memory on a GPU).
+    fn plain_signature(&self, results: &[Ty]) -> String {
         let mut p = vec!["vm_t *vm".to_string()];
         p.extend((0..self.params).map(|i| format!("{} loc{i}", self.locals[i].c_type())));
-        p.extend(results.iter().enumerate().map(|(i, ty)| format!("{} *vv_r{i}", ty.c_type())));
-        p.join(", ")
+        let ret = match results {
+            [ty] => format!("VV_FUNC_OF({})", ty.c_type()),
+            _ => {
+                p.extend(results.iter().enumerate().map(|(i, ty)| format!("{} *vv_r{i}", ty.c_type())));
+                "VV_FUNC".to_string()
+            }
+        };
+        format!("{ret} {}({})", plain_name(self.c_name), p.join(", "))
     }
 
     /// The prototype of the plain version, for callers written before it.
     fn plain_prototype(&self, results: &[Ty]) -> String {
-        format!("VV_FUNC {}({});", plain_name(self.c_name), self.plain_params(results))
+        format!("{};", self.plain_signature(results))
     }
 
     /// The locals live at, and the stack slots kept by, any resume point (of one kind).
@@ -547,6 +564,11 @@ impl<'a> FunctionWriter<'a> {
 
     fn emit_return(&mut self, results: &[Ty]) {
         let top = self.stack.len() - results.len();
+        if self.plain && results.len() == 1 {
+            let value = self.expr(top);
+            self.line(format!("return {value};"));
+            return;
+        }
         for (i, ty) in results.iter().enumerate() {
             let value = self.expr(top + i);
             if self.plain {
@@ -1073,12 +1095,30 @@ impl<'a> FunctionWriter<'a> {
             popped.push(self.pop()?.1);
         }
         args.extend(popped.into_iter().rev());
-        for ty in results {
-            let dst = self.push(*ty);
-            args.push(format!("&{dst}"));
+        match results {
+            [] => self.line(format!("{name}({});", args.join(", "))),
+            [ty] => {
+                let dst = self.push(*ty);
+                self.line(format!("{dst} = {name}({});", args.join(", ")));
+            }
+            _ => {
+                // Several results come back through block-local temporaries, so that only they,
+                // not the operand-stack variables, have their address taken.
+                let temps: Vec<String> = (0..results.len()).map(|i| format!("vv_r{i}_")).collect();
+                self.line("{");
+                for (ty, t) in results.iter().zip(&temps) {
+                    self.line(format!("    {} {t};", ty.c_type()));
+                }
+                args.extend(temps.iter().map(|t| format!("&{t}")));
+                self.line(format!("    {name}({});", args.join(", ")));
+                for (ty, t) in results.iter().zip(&temps) {
+                    let dst = self.push(*ty);
+                    self.line(format!("    {dst} = {t};"));
+                }
+                self.line("}");
+            }
         }
-        self.line(format!("{name}({});", args.join(", ")));
-        self.line("if (vm->status != VV_STATUS_RUNNING) return;");
+        self.line("if (vm->status != VV_STATUS_RUNNING) return VV_STOP_VALUE;");
         Ok(())
     }
 
