@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Build and run variants side by side: each VARIANT is "NAME|VVC_ARGS|CL_OPTIONS" (vvc build
+# options, and options for the device compiler through vv-run --cl-options). Every program is
+# built with every variant at once, each in its own process with empty caches (cold build times,
+# comparable within one run only), then run at every VM count one run at a time; prints vv-run's
+# summary of each run and whether each variant's outputs (stdout, stderr, exit codes of every VM)
+# equal the first variant's.
+#
+#   PROGRAMS="json sortbench" VMS="16384 65536" bash testsuite/bench/variants.sh BIN STDIN \
+#       "default||" "direct|--direct-calls|" "cap64||-cl-nv-maxrregcount=64"
+#
+# BIN holds vvc and vv-run; STDIN the per-VM inputs of the stdin programs (STDIN/json/0..511, see
+# build_times.sh); VM i reads input i % 512. PROGRAMS defaults to "json sortbench nbody", VMS to
+# "16384 65536".
+set -u
+[ $# -ge 3 ] || { sed -n '2,16p' "$0"; exit 2; }
+B=$(cd "$1" && pwd); STDIN=$(cd "$2" && pwd); shift 2
+VARIANTS=("$@")
+PROGRAMS=${PROGRAMS:-json sortbench nbody}; VMS=${VMS:-16384 65536}
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+W=$(mktemp -d); trap 'rm -rf "$W"' EXIT
+heap() { case $1 in allocstress) echo 2304KiB;; json) echo 768KiB;; nbody) echo 640KiB;; *) echo 512KiB;; esac; }
+largest=0; for n in $VMS; do [ "$n" -gt "$largest" ] && largest=$n; done
+input() {
+  case $1 in
+    json|wordfreq)
+      if [ ! -d "$W/stdin-$1" ]; then
+        mkdir -p "$W/stdin-$1"
+        python3 -c 'import os,sys; [os.symlink(f"{sys.argv[1]}/{i % 512}", f"{sys.argv[2]}/{i}") for i in range(int(sys.argv[3]))]' \
+          "$STDIN/$1" "$W/stdin-$1" "$largest"
+      fi
+      echo "--stdin-dir $W/stdin-$1";;
+    pbkdf2) echo "-- user{vm}";;
+    scrypt) echo "-- pw-{vm}!";;
+    *) echo "-- {vm}";;
+  esac
+}
+name() { echo "${1%%|*}"; }
+vvc_args() { local r=${1#*|}; echo "${r%%|*}"; }
+cl_options() { echo "${1##*|}"; }
+# Each variant and program has its own caches, so a run loads the binary its cold start built.
+cache() { echo "VV_CACHE_DIR=$W/vv-$1-$2 CUDA_CACHE_PATH=$W/cuda-$1-$2 POCL_CACHE_DIR=$W/pocl-$1-$2"; }
+
+for p in $PROGRAMS; do
+  for v in "${VARIANTS[@]}"; do
+    # shellcheck disable=SC2046
+    "$B/vvc" build "$ROOT/testsuite/programs/$p.wasm" -o "$W/$p-$(name "$v").vvk" --heap-size "$(heap "$p")" \
+      --no-cache $(vvc_args "$v") 2>/dev/null || echo "$p $(name "$v"): vvc failed"
+  done
+done
+for p in $PROGRAMS; do
+  in=$(input "$p")
+  for v in "${VARIANTS[@]}"; do
+    # shellcheck disable=SC2046,SC2086
+    ( env $(cache "$p" "$(name "$v")") "$B/vv-run" "$W/$p-$(name "$v").vvk" --vms 1 --cl-options="$(cl_options "$v")" $in \
+        2>&1 >/dev/null | grep "device binary" | sed "s/^vv-run: /$p $(name "$v"): /; s/, cached at.*//" ) &
+  done
+done
+wait
+first=$(name "${VARIANTS[0]}")
+for p in $PROGRAMS; do
+  in=$(input "$p")
+  for n in $VMS; do
+    for v in "${VARIANTS[@]}"; do
+      # shellcheck disable=SC2046,SC2086
+      env $(cache "$p" "$(name "$v")") "$B/vv-run" "$W/$p-$(name "$v").vvk" --vms "$n" --cl-options="$(cl_options "$v")" \
+        --out-dir "$W/out-$(name "$v")" $in 2>&1 >/dev/null | grep -E "^vv-run: .*launches|^vv-run: error" \
+        | sed "s/^vv-run: /$p $n $(name "$v"): /"
+    done
+    for v in "${VARIANTS[@]:1}"; do
+      if [ -f "$W/out-$first/status.json" ] && [ -f "$W/out-$(name "$v")/status.json" ]; then
+        echo "$p $n $(name "$v"): $(diff -rq "$W/out-$first" "$W/out-$(name "$v")" | wc -l) files differ from $first"
+      else
+        echo "$p $n $(name "$v"): a run wrote no outputs"
+      fi
+    done
+    rm -rf "$W"/out-*
+  done
+done
