@@ -13,22 +13,11 @@ VMS=${5:-65536}; PROGRAMS=${6:-wordfreq json}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 W=$(mktemp -d); trap 'rm -rf "$W"' EXIT
 export VV_CACHE_DIR=$W/vv-cache
-heap() { case $1 in allocstress) echo 2304KiB;; json) echo 768KiB;; nbody) echo 640KiB;; *) echo 512KiB;; esac; }
-input() {
-  case $1 in
-    json|wordfreq)
-      mkdir -p "$W/stdin-$1"
-      python3 -c 'import os,sys; [os.symlink(f"{sys.argv[1]}/{i % 512}", f"{sys.argv[2]}/{i}") for i in range(int(sys.argv[3]))]' \
-        "$STDIN/$1" "$W/stdin-$1" "$VMS"
-      echo "--stdin-dir $W/stdin-$1";;
-    pbkdf2) echo "-- user{vm}";;
-    scrypt) echo "-- pw-{vm}!";;
-    *) echo "-- {vm}";;
-  esac
-}
+# shellcheck source=corpus_inputs.sh
+. "$(dirname "$0")/corpus_inputs.sh"
 for p in $PROGRAMS; do
   "$VVC" build "$ROOT/testsuite/programs/$p.wasm" -o "$W/$p.vvk" --heap-size "$(heap "$p")" 2>/dev/null
-  in=$(input "$p")
+  in=$(input "$p" "$VMS" "$W" "$STDIN")
   "$OLD" "$W/$p.vvk" --vms 1 $in 2>&1 >/dev/null | grep "device binary" | sed "s/^/$p: /; s/, cached at.*//"
   for v in OLD NEW; do
     bin=$OLD; [ $v = NEW ] && bin=$NEW

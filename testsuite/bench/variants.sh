@@ -19,22 +19,9 @@ VARIANTS=("$@")
 PROGRAMS=${PROGRAMS:-json sortbench nbody}; VMS=${VMS:-16384 65536}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 W=$(mktemp -d); trap 'rm -rf "$W"' EXIT
-heap() { case $1 in allocstress) echo 2304KiB;; json) echo 768KiB;; nbody) echo 640KiB;; *) echo 512KiB;; esac; }
+# shellcheck source=corpus_inputs.sh
+. "$(dirname "$0")/corpus_inputs.sh"
 largest=0; for n in $VMS; do [ "$n" -gt "$largest" ] && largest=$n; done
-input() {
-  case $1 in
-    json|wordfreq)
-      if [ ! -d "$W/stdin-$1" ]; then
-        mkdir -p "$W/stdin-$1"
-        python3 -c 'import os,sys; [os.symlink(f"{sys.argv[1]}/{i % 512}", f"{sys.argv[2]}/{i}") for i in range(int(sys.argv[3]))]' \
-          "$STDIN/$1" "$W/stdin-$1" "$largest"
-      fi
-      echo "--stdin-dir $W/stdin-$1";;
-    pbkdf2) echo "-- user{vm}";;
-    scrypt) echo "-- pw-{vm}!";;
-    *) echo "-- {vm}";;
-  esac
-}
 name() { echo "${1%%|*}"; }
 vvc_args() { local r=${1#*|}; echo "${r%%|*}"; }
 cl_options() { echo "${1##*|}"; }
@@ -49,7 +36,7 @@ for p in $PROGRAMS; do
   done
 done
 for p in $PROGRAMS; do
-  in=$(input "$p")
+  in=$(input "$p" "$largest" "$W" "$STDIN")
   for v in "${VARIANTS[@]}"; do
     # shellcheck disable=SC2046,SC2086
     ( env $(cache "$p" "$(name "$v")") "$B/vv-run" "$W/$p-$(name "$v").vvk" --vms 1 --cl-options="$(cl_options "$v")" $in \
@@ -59,7 +46,7 @@ done
 wait
 first=$(name "${VARIANTS[0]}")
 for p in $PROGRAMS; do
-  in=$(input "$p")
+  in=$(input "$p" "$largest" "$W" "$STDIN")
   for n in $VMS; do
     for v in "${VARIANTS[@]}"; do
       # shellcheck disable=SC2046,SC2086
