@@ -126,27 +126,27 @@ static inline ulong vv_addr(vm_t *vm, ulong a) {
     return ((ulong)(uint)(a / VV_INTERLEAVE) * vm->nvms + vm->id) * VV_INTERLEAVE + a % VV_INTERLEAVE;
 }
 
-static inline uint vv_load8(vm_t *vm, ulong a) {
-    return vm->mem[vv_addr(vm, a)];
-}
-
-static inline void vv_store8(vm_t *vm, ulong a, uint v) {
-    vm->mem[vv_addr(vm, a)] = (uchar)v;
-}
-
-/* With interleave 1, byte a + k of an access sits k * nvms bytes after byte a (bounds checks keep
-   a + k below 4 GiB, so the 32-bit row index never wraps): one address product per access and an
-   add per further byte, instead of a product per byte (H100: sortbench, nbody and json kernels
-   7-9% faster, builds shorter). The first byte's pointer and the stride are taken once per access
-   (vv_ptr), not re-derived from `vm` per byte: C compilers that cannot tell `vm` from global
-   memory (PoCL) reload its fields after every byte stored (nbody and json kernels 30-40% faster
-   on PoCL this way). */
-#define VV_STRIDED (VV_INTERLEAVE == 1ul)
-
 /* This VM's byte a. */
 static inline __global uchar *vv_ptr(vm_t *vm, ulong a) {
     return vm->mem + vv_addr(vm, a);
 }
+
+static inline uint vv_load8(vm_t *vm, ulong a) {
+    return *vv_ptr(vm, a);
+}
+
+static inline void vv_store8(vm_t *vm, ulong a, uint v) {
+    *vv_ptr(vm, a) = (uchar)v;
+}
+
+/* With interleave 1, byte a + k of an access sits k * nvms bytes after byte a (bounds checks keep
+   a + k below 4 GiB, so the 32-bit row index never wraps): one address product per access and an
+   add per further byte, instead of a product per byte (H100, measured with each byte's address
+   derived from `vm`: sortbench, nbody and json kernels 7-9% faster, builds shorter). The first
+   byte's pointer and the stride are taken once per access, not re-derived from `vm` per byte: C
+   compilers that cannot tell `vm` from global memory (PoCL) reload its fields after every byte
+   stored (nbody and json kernels 30-40% faster on PoCL this way). */
+#define VV_STRIDED (VV_INTERLEAVE == 1ul)
 
 static inline uint vv_load16(vm_t *vm, ulong a) {
     if (VV_STRIDED) {
