@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Build and run variants side by side: each VARIANT is "NAME|VVC_ARGS|CL_OPTIONS" (vvc build
-# options, and options for the device compiler through vv-run --cl-options). Every program is
+# Build and run variants side by side: each VARIANT is "NAME|VVC_ARGS|CL_OPTIONS[|VVC]" (vvc build
+# options, options for the device compiler through vv-run --cl-options, and optionally another
+# vvc binary, e.g. one built before a compiler change). Every program is
 # built with every variant at once, each in its own process with empty caches (cold build times,
 # comparable within one run only), then run at every VM count one run at a time; prints vv-run's
 # summary of each run and whether each variant's outputs (stdout, stderr, exit codes of every VM)
@@ -22,16 +23,18 @@ W=$(mktemp -d); trap 'rm -rf "$W"' EXIT
 # shellcheck source=corpus_inputs.sh
 . "$(dirname "$0")/corpus_inputs.sh"
 largest=0; for n in $VMS; do [ "$n" -gt "$largest" ] && largest=$n; done
-name() { echo "${1%%|*}"; }
-vvc_args() { local r=${1#*|}; echo "${r%%|*}"; }
-cl_options() { echo "${1##*|}"; }
+field() { local IFS='|'; read -r -a f <<< "$1"; echo "${f[$2]:-}"; }
+name() { field "$1" 0; }
+vvc_args() { field "$1" 1; }
+cl_options() { field "$1" 2; }
+vvc_bin() { local b; b=$(field "$1" 3); echo "${b:-$B/vvc}"; }
 # Each variant and program has its own caches, so a run loads the binary its cold start built.
 cache() { echo "VV_CACHE_DIR=$W/vv-$1-$2 CUDA_CACHE_PATH=$W/cuda-$1-$2 POCL_CACHE_DIR=$W/pocl-$1-$2"; }
 
 for p in $PROGRAMS; do
   for v in "${VARIANTS[@]}"; do
     # shellcheck disable=SC2046
-    "$B/vvc" build "$ROOT/testsuite/programs/$p.wasm" -o "$W/$p-$(name "$v").vvk" --heap-size "$(heap "$p")" \
+    "$(vvc_bin "$v")" build "$ROOT/testsuite/programs/$p.wasm" -o "$W/$p-$(name "$v").vvk" --heap-size "$(heap "$p")" \
       --no-cache $(vvc_args "$v") 2>/dev/null || echo "$p $(name "$v"): vvc failed"
   done
 done

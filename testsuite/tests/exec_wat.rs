@@ -162,9 +162,19 @@ fn memory_and_grow() {
     let data: Vec<Call> = (0..32u64).map(|vm| ("data".to_string(), vec![vm])).collect();
     let grow: Vec<Call> = (0..48u64).map(|vm| ("grow".to_string(), vec![vm % 6])).collect();
     let bulk: Vec<Call> = (0..32u64).map(|vm| ("bulk".to_string(), vec![vm * 100, vm % 40])).collect();
+    // Addresses up to 64 bytes below the end of memory with every mode: which bounds checks
+    // are left out must not change which VMs trap.
+    let checks: Vec<Call> = (0..384u64)
+        .map(|vm| {
+            let f = ["c_wider", "c_if", "c_block", "c_loop", "c_call"][vm as usize % 5];
+            let args = vec![65535 - rng.next() % 40, rng.next() % 256];
+            (f.to_string(), if f == "c_wider" { args[..1].to_vec() } else { args })
+        })
+        .chain((0..16u64).map(|vm| ("c_literal".to_string(), vec![vm])))
+        .collect();
     for interleave in [1, 4, 8] {
         let opts = BuildOptions { interleave, ..small() };
-        check_invokes(f, &opts, &mix(vec![roundtrip.clone(), data.clone(), grow.clone(), bulk.clone()]));
+        check_invokes(f, &opts, &mix(vec![roundtrip.clone(), data.clone(), grow.clone(), bulk.clone(), checks.clone()]));
     }
 }
 

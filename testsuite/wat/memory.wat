@@ -47,4 +47,51 @@
                                (i32.load8_u (i32.add (local.get $d) (local.get $i)))))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br $l)))
-    (local.get $sum)))
+    (local.get $sum))
+;; Accesses whose bounds checks the compiler may leave out (covered by an earlier check on the
+  ;; same unchanged local, or below the initial size) next to ones it must keep. Each function
+  ;; returns right after its last access, so a check wrongly left out shows as a value where
+  ;; the reference traps. With $a near the end of memory some VMs trap.
+  (func $id (param i32) (result i32) (local.get 0))
+  ;; A wider end off the same local, then one the first covers.
+  (func (export "c_wider") (param $a i32) (result i32)
+    (i32.add (i32.add (i32.load8_u (local.get $a)) (i32.load16_u offset=2 (local.get $a)))
+             (i32.load8_u offset=1 (local.get $a))))
+  ;; The local changed in one arm of an if, in a block a branch may skip, in a loop, by a call.
+  (func (export "c_if") (param $a i32) (param $m i32) (result i32)
+    (local $s i32)
+    (local.set $s (i32.load16_u offset=2 (local.get $a)))
+    (if (i32.and (local.get $m) (i32.const 1))
+      (then (local.set $a (i32.add (local.get $a) (i32.and (local.get $m) (i32.const 0x1c)))))
+      (else (local.set $s (i32.add (local.get $s) (i32.load offset=4 (local.get $a))))))
+    (i32.add (local.get $s) (i32.load16_u offset=2 (local.get $a))))
+  (func (export "c_block") (param $a i32) (param $m i32) (result i32)
+    (local $s i32)
+    (local.set $s (i32.load16_u offset=2 (local.get $a)))
+    (block $b
+      (br_if $b (i32.and (local.get $m) (i32.const 2)))
+      (local.set $a (i32.add (local.get $a) (i32.and (local.get $m) (i32.const 0x1c)))))
+    (i32.add (local.get $s) (i32.load16_u offset=2 (local.get $a))))
+  (func (export "c_loop") (param $a i32) (param $n i32) (result i32)
+    (local $s i32)
+    (local.set $s (i32.load16_u offset=2 (local.get $a)))
+    (local.set $n (i32.and (local.get $n) (i32.const 7)))
+    (block $done (loop $l
+      (br_if $done (i32.eqz (local.get $n)))
+      (local.set $s (i32.add (local.get $s) (i32.load16_u offset=2 (local.get $a))))
+      (local.set $a (i32.add (local.get $a) (i32.const 3)))
+      (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+      (br $l)))
+    (local.get $s))
+  (func (export "c_call") (param $a i32) (param $m i32) (result i32)
+    (local $s i32)
+    (local.set $s (i32.load16_u offset=2 (local.get $a)))
+    (local.set $s (i32.add (local.get $s) (call $id (local.get $m))))
+    (local.set $s (i32.add (local.get $s) (i32.load8_u offset=3 (local.get $a))))
+    (local.set $a (call $id (i32.add (local.get $a) (i32.and (local.get $m) (i32.const 0x1c)))))
+    (i32.add (local.get $s) (i32.load16_u offset=2 (local.get $a))))
+  ;; Literal addresses: below the initial size, and past it.
+  (func (export "c_literal") (param $m i32) (result i32)
+    (if (result i32) (i32.and (local.get $m) (i32.const 1))
+      (then (i32.load (i32.const 65532)))
+      (else (i32.load offset=65533 (i32.const 0))))))
