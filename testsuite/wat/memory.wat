@@ -48,10 +48,11 @@
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br $l)))
     (local.get $sum))
-;; Accesses whose bounds checks the compiler may leave out (covered by an earlier check on the
-  ;; same unchanged local, or below the initial size) next to ones it must keep. Each function
-  ;; returns right after its last access, so a check wrongly left out shows as a value where
-  ;; the reference traps. With $a near the end of memory some VMs trap.
+;; Accesses one bounds check could seem to cover but must not: an earlier check on the same local
+  ;; with a lower end, or before the local changed (in an if arm, a block, a loop, by a call),
+  ;; next to ones it does cover; literal addresses below and past the end. Each function returns
+  ;; right after its last access, so a missing check shows as a value where the reference
+  ;; traps. With $a near the end of memory some VMs trap.
   (func $id (param i32) (result i32) (local.get 0))
   ;; A wider end off the same local, then one the first covers.
   (func (export "c_wider") (param $a i32) (result i32)
