@@ -12,14 +12,23 @@
 #
 # BIN holds vvc and vv-run; STDIN the per-VM inputs of the stdin programs (STDIN/json/0..511, see
 # build_times.sh); VM i reads input i % 512. PROGRAMS defaults to "json sortbench nbody", VMS to
-# "16384 65536".
+# "16384 65536". KEEP=DIR keeps each variant's device binaries (PTX on NVIDIA, from vv's cache) in
+# DIR/PROGRAM-VARIANT/ to compare.
 set -u
 [ $# -ge 3 ] || { sed -n '2,16p' "$0"; exit 2; }
 B=$(cd "$1" && pwd); STDIN=$(cd "$2" && pwd); shift 2
 VARIANTS=("$@")
 PROGRAMS=${PROGRAMS:-json sortbench nbody}; VMS=${VMS:-16384 65536}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-W=$(mktemp -d); trap 'rm -rf "$W"' EXIT
+W=$(mktemp -d)
+keep() {
+  [ -n "${KEEP:-}" ] || return 0
+  for d in "$W"/vv-*; do
+    [ -d "$d/programs" ] || continue
+    mkdir -p "$KEEP/${d#"$W"/vv-}" && cp "$d"/programs/* "$KEEP/${d#"$W"/vv-}/"
+  done
+}
+trap 'keep; rm -rf "$W"' EXIT
 # shellcheck source=corpus_inputs.sh
 . "$(dirname "$0")/corpus_inputs.sh"
 largest=0; for n in $VMS; do [ "$n" -gt "$largest" ] && largest=$n; done
