@@ -386,7 +386,7 @@ fn device_binary(program: &Program) -> Result<Vec<u8>, String> {
     binaries.into_iter().next().filter(|b| !b.is_empty()).ok_or_else(|| "an empty binary".to_string())
 }
 
-fn from_binary(context: &Context, dev: &DeviceInfo, binary: &[u8], options: &str) -> Result<Program, ClError> {
+pub(crate) fn from_binary(context: &Context, dev: &DeviceInfo, binary: &[u8], options: &str) -> Result<Program, ClError> {
     // SAFETY: the device belongs to the context (the loader creates the context from it).
     let mut program = unsafe { Program::create_from_binary(context, &[dev.device.id()], &[binary])? };
     program.build(&[dev.device.id()], options)?;
