@@ -33,17 +33,25 @@ STDIN_INPUTS = 512
 # wasmtime runs only in worker processes started fresh: forking a process that holds a wasmtime
 # engine (and its threads) can deadlock the child.
 SPAWN = mp.get_context("spawn")
-# argv[1] of each program, as in testsuite/tests/programs.rs; None: the program reads stdin.
-ARGS = {"pbkdf2": "user{vm}", "scrypt": "pw-{vm}!", "json": None, "wordfreq": None}
-# vvc --heap-size of each program: its largest linear memory over the test's inputs
-# (testsuite/programs/README.md), rounded up; every VM's heap is allocated on the device up front,
-# so this decides how many VMs fit.
-HEAP = {"allocstress": "2304KiB", "json": "768KiB", "nbody": "640KiB"}
-DEFAULT_HEAP = "512KiB"
+
+
+def read_corpus():
+    """Each program's vvc --heap-size and argv[1] (None: it reads stdin), from corpus.tsv."""
+    heap, args = {}, {}
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus.tsv")) as f:
+        for line in f:
+            if line.startswith("#") or not line.strip():
+                continue
+            program, h, a = line.rstrip("\n").split("\t")
+            heap[program], args[program] = h, (None if a == "stdin" else a)
+    return heap, args
+
+
+HEAP, ARGS = read_corpus()
 
 
 def args_of(program, vm):
-    a = ARGS.get(program, "{vm}")
+    a = ARGS[program]
     return [] if a is None else [a.replace("{vm}", str(vm))]
 
 
@@ -197,6 +205,9 @@ def main():
     vvc, vvrun = os.path.join(a.bin, "vvc"), os.path.join(a.bin, "vv-run")
     prog_dir = os.path.join(ROOT, "testsuite/programs")
     programs = a.programs.split(",") if a.programs else sorted(f[:-5] for f in os.listdir(prog_dir) if f.endswith(".wasm"))
+    for p in programs:
+        if p not in HEAP:
+            ap.error(f"no line for program `{p}` in testsuite/bench/corpus.tsv (its heap and input)")
     if a.vms is None:
         listing = subprocess.run([vvrun, "--list-devices"], capture_output=True, text=True).stdout
         default = next((l for l in listing.splitlines() if l.startswith("*")), "")
@@ -213,7 +224,7 @@ def main():
         for program in programs:
             wasm = os.path.join(prog_dir, program + ".wasm")
             vvk = os.path.join(work, program + ".vvk")
-            heap = HEAP.get(program, DEFAULT_HEAP)
+            heap = HEAP[program]
             build = [vvc, "build", wasm, "-o", vvk, "--no-cache", "--heap-size", heap] + vvc_args
             subprocess.run(build, check=True, stderr=subprocess.DEVNULL)
             env = dict(
@@ -222,8 +233,8 @@ def main():
                 CUDA_CACHE_PATH=os.path.join(work, "cuda-cache"),
                 POCL_CACHE_DIR=os.path.join(work, "pocl-cache"),
             )
-            src_stdin = os.path.join(os.path.abspath(a.stdin_dir), program) if ARGS.get(program, "") is None else None
-            first = ["--"] + [ARGS.get(program) or "{vm}"] if src_stdin is None else []
+            src_stdin = os.path.join(os.path.abspath(a.stdin_dir), program) if ARGS[program] is None else None
+            first = ["--", ARGS[program]] if src_stdin is None else []
             stdin_flags = []
             if src_stdin:
                 links = os.path.join(work, program + "-stdin")

@@ -19,14 +19,8 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
-args_of() {
-  case $1 in
-    pbkdf2) echo "user{vm}" ;;
-    scrypt) echo "pw-{vm}!" ;;
-    wordfreq|json) echo "" ;;
-    *) echo "{vm}" ;;
-  esac
-}
+# shellcheck source=corpus_inputs.sh
+. "$(dirname "$0")/corpus_inputs.sh"
 
 echo "| program | OpenCL C lines | partitions (largest, lines) | build cold (s) | build cached (s) | launches | hypercalls | kernel (s) | wall (s) | VMs/s |"
 echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
@@ -41,7 +35,7 @@ for wasm in "$ROOT"/testsuite/programs/*.wasm; do
   largest=$(wc -l "$WORK/cl-$p"/*.cl | grep -v ' total$' | sort -n | tail -1 | awk '{print $1}')
   input=()
   if [ -d "$STDIN/$p" ]; then input=(--stdin-dir "$STDIN/$p"); fi
-  a=$(args_of "$p")
+  a=$(argv "$p")
   export VV_CACHE_DIR="$WORK/vv-cache-$p" CUDA_CACHE_PATH="$WORK/cuda-cache-$p" POCL_CACHE_DIR="$WORK/pocl-cache-$p"
   # Some VMs of a program may exit non-zero on purpose (json's broken documents).
   run() { { "$BIN/vv-run" "$WORK/$p.vvk" --vms "$VMS" ${VV_RUN_ARGS:-} "${input[@]}" --out-dir "$WORK/out-$p" -- $a 2>&1 >/dev/null || true; } | grep '^vv-run:' || true; }

@@ -1,23 +1,33 @@
-# Sourced by the bench scripts: each corpus program's heap and its vv-run input flags, as in
-# tests/programs.rs and bench.py.
+# Sourced by the bench scripts: each corpus program's heap and input, from corpus.tsv (the table
+# bench.py reads too).
 #
 #   heap PROGRAM                 -> vvc build --heap-size value
+#   argv PROGRAM                 -> argv[1] with {vm} for the VM index (nothing for stdin programs)
 #   input PROGRAM VMS WORK STDIN -> vv-run flags: per-VM stdin (WORK/stdin-PROGRAM/i links to
 #                                   STDIN/PROGRAM/(i % 512), made once) or `-- ARG` with {vm}
 
-heap() { case $1 in allocstress) echo 2304KiB;; json) echo 768KiB;; nbody) echo 640KiB;; *) echo 512KiB;; esac; }
+CORPUS_TSV=$(dirname "${BASH_SOURCE[0]}")/corpus.tsv
+
+# Column K of PROGRAM's line; fails for a program the table does not have.
+corpus_field() {
+  awk -F'\t' -v p="$1" -v k="$2" '$1 == p { print $k; found = 1 } END { exit !found }' "$CORPUS_TSV" \
+    || { echo "corpus.tsv has no program $1" >&2; return 1; }
+}
+
+heap() { corpus_field "$1" 2; }
+
+argv() { local a; a=$(corpus_field "$1" 3) || return 1; [ "$a" = stdin ] || echo "$a"; }
 
 input() {
-  case $1 in
-    json|wordfreq)
-      if [ ! -d "$3/stdin-$1" ]; then
-        mkdir -p "$3/stdin-$1"
-        python3 -c 'import os,sys; [os.symlink(f"{sys.argv[1]}/{i % 512}", f"{sys.argv[2]}/{i}") for i in range(int(sys.argv[3]))]' \
-          "$4/$1" "$3/stdin-$1" "$2"
-      fi
-      echo "--stdin-dir $3/stdin-$1";;
-    pbkdf2) echo "-- user{vm}";;
-    scrypt) echo "-- pw-{vm}!";;
-    *) echo "-- {vm}";;
-  esac
+  local a; a=$(corpus_field "$1" 3) || return 1
+  if [ "$a" = stdin ]; then
+    if [ ! -d "$3/stdin-$1" ]; then
+      mkdir -p "$3/stdin-$1"
+      python3 -c 'import os,sys; [os.symlink(f"{sys.argv[1]}/{i % 512}", f"{sys.argv[2]}/{i}") for i in range(int(sys.argv[3]))]' \
+        "$4/$1" "$3/stdin-$1" "$2"
+    fi
+    echo "--stdin-dir $3/stdin-$1"
+  else
+    echo "-- $a"
+  fi
 }

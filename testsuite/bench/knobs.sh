@@ -13,7 +13,8 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 W=$(mktemp -d); trap 'rm -rf "$W"' EXIT
 export VV_CACHE_DIR=$W/vv-cache CUDA_CACHE_PATH=$W/cuda-cache
 VARIANTS=("i1:" "i1:-cl-nv-maxrregcount=64" "i4:" "i4:-cl-nv-maxrregcount=64")
-args_of() { case $1 in pbkdf2) echo "user{vm}";; scrypt) echo "pw-{vm}!";; json|wordfreq) echo "";; *) echo "{vm}";; esac; }
+# shellcheck source=corpus_inputs.sh
+. "$(dirname "$0")/corpus_inputs.sh"
 for p in pbkdf2 sortbench json; do for il in 1 4; do
   "$B/vvc" build "$ROOT/testsuite/programs/$p.wasm" -o "$W/$p-i$il.vvk" --heap-size 768KiB --interleave $il \
     --emit-cl "$W/$p-i$il.cl" --no-cache 2>/dev/null
@@ -32,7 +33,7 @@ mkdir -p "$W/stdin-json"; for i in $(seq 0 16383); do ln -s "$STDIN/json/$((i % 
 run() { # PROGRAM VARIANT OPTIONS VMS [vv-run flags]
   local p=$1 il=$2 o=$3 n=$4; shift 4
   local input=(); [ -d "$STDIN/$p" ] && input=(--stdin-dir "$W/stdin-$p")
-  echo "$p $il [$o] $n $* :: $("$B/vv-run" "$W/$p-$il.vvk" --vms "$n" --cl-options="$o -DVV_KNOB" "${input[@]}" "$@" -- $(args_of "$p") 2>&1 >/dev/null | grep -E '^vv-run: .*kernel')"
+  echo "$p $il [$o] $n $* :: $("$B/vv-run" "$W/$p-$il.vvk" --vms "$n" --cl-options="$o -DVV_KNOB" "${input[@]}" "$@" -- $(argv "$p") 2>&1 >/dev/null | grep -E '^vv-run: .*kernel')"
 }
 for v in "${VARIANTS[@]}"; do run pbkdf2 "${v%%:*}" "${v#*:}" 65536; done
 for ls in 32 128 256; do run pbkdf2 i1 "" 65536 --local-size $ls; done
