@@ -48,7 +48,7 @@
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br $l)))
     (local.get $sum))
-;; Accesses one bounds check could seem to cover but must not: an earlier check on the same local
+  ;; Accesses one bounds check could seem to cover but must not: an earlier check on the same local
   ;; with a lower end, or before the local changed (in an if arm, a block, a loop, by a call),
   ;; next to ones it does cover; literal addresses below and past the end. Each function returns
   ;; right after its last access, so a missing check shows as a value where the reference
