@@ -80,20 +80,19 @@ def vv_run(binary, vvk, vms, extra, env=None):
     return out
 
 
-_COMPILED = {}
-
-
-def compiled(wasm):
-    """The process's engine, module and WASI linker for `wasm`, compiled on first use (the warm-up
-    call), so that the timed runs do not include compiling."""
+def load_module(wasm, config=None):
+    """A wasmtime engine (with `config`), `wasm` compiled for it, and a linker with WASI."""
     import wasmtime
 
-    if wasm not in _COMPILED:
-        engine = wasmtime.Engine()
-        linker = wasmtime.Linker(engine)
-        linker.define_wasi()
-        _COMPILED[wasm] = (engine, wasmtime.Module.from_file(engine, wasm), linker)
-    return _COMPILED[wasm]
+    engine = wasmtime.Engine(config)
+    linker = wasmtime.Linker(engine)
+    linker.define_wasi()
+    return engine, wasmtime.Module.from_file(engine, wasm), linker
+
+
+# The worker process's engine, module and linker, set by its pool initializer (cpu_worker_ready)
+# so that the timed runs do not include compiling.
+_COMPILED = None
 
 
 def cpu_worker(job):
@@ -101,7 +100,7 @@ def cpu_worker(job):
     wasm, program, indices, stdin_dir = job
     import wasmtime
 
-    engine, module, linker = compiled(wasm)  # compiled by the pool's initializer
+    engine, module, linker = _COMPILED
     out = {}
     with tempfile.TemporaryDirectory() as tmp:
         so = os.path.join(tmp, "out")
@@ -133,10 +132,7 @@ def wasm_instructions(wasm, program, stdin_dir, samples=8):
 
     config = wasmtime.Config()
     config.consume_fuel = True
-    engine = wasmtime.Engine(config)
-    module = wasmtime.Module.from_file(engine, wasm)
-    linker = wasmtime.Linker(engine)
-    linker.define_wasi()
+    engine, module, linker = load_module(wasm, config)
     budget = 10**15
     used = []
     for vm in range(0, STDIN_INPUTS, STDIN_INPUTS // samples):
@@ -158,7 +154,8 @@ def wasm_instructions(wasm, program, stdin_dir, samples=8):
 
 def cpu_worker_ready(wasm, ready):
     """Pool initializer: compile the module, then wait until every process has."""
-    compiled(wasm)
+    global _COMPILED
+    _COMPILED = load_module(wasm)
     ready.wait()
 
 
