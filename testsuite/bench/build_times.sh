@@ -33,12 +33,10 @@ for wasm in "$ROOT"/testsuite/programs/*.wasm; do
   lines=$(cat "$WORK/cl-$p"/*.cl | wc -l)
   parts=$(ls "$WORK/cl-$p" | wc -l)
   largest=$(wc -l "$WORK/cl-$p"/*.cl | grep -v ' total$' | sort -n | tail -1 | awk '{print $1}')
-  input=()
-  if [ -d "$STDIN/$p" ]; then input=(--stdin-dir "$STDIN/$p"); fi
-  a=$(argv "$p")
+  in=$(input "$p" "$VMS" "$WORK" "$STDIN")
   export VV_CACHE_DIR="$WORK/vv-cache-$p" CUDA_CACHE_PATH="$WORK/cuda-cache-$p" POCL_CACHE_DIR="$WORK/pocl-cache-$p"
   # Some VMs of a program may exit non-zero on purpose (json's broken documents).
-  run() { { "$BIN/vv-run" "$WORK/$p.vvk" --vms "$VMS" ${VV_RUN_ARGS:-} "${input[@]}" --out-dir "$WORK/out-$p" -- $a 2>&1 >/dev/null || true; } | grep '^vv-run:' || true; }
+  run() { { "$BIN/vv-run" "$WORK/$p.vvk" --vms "$VMS" ${VV_RUN_ARGS:-} --out-dir "$WORK/out-$p" $in 2>&1 >/dev/null || true; } | grep '^vv-run:' || true; }
   cold=$(run)
   cached=$(run)
   num() { sed -n "s|.*$1.*|\\1|p" | head -1; }

@@ -2,7 +2,6 @@
 # bench.py reads too).
 #
 #   heap PROGRAM                 -> vvc build --heap-size value
-#   argv PROGRAM                 -> argv[1] with {vm} for the VM index (nothing for stdin programs)
 #   input PROGRAM VMS WORK STDIN -> vv-run flags: per-VM stdin (WORK/stdin-PROGRAM/i links to
 #                                   STDIN/PROGRAM/(i % 512), made once) or `-- ARG` with {vm}
 
@@ -15,8 +14,6 @@ corpus_field() {
 }
 
 heap() { corpus_field "$1" 2; }
-
-argv() { local a; a=$(corpus_field "$1" 3) || return 1; [ "$a" = stdin ] || echo "$a"; }
 
 input() {
   local a; a=$(corpus_field "$1" 3) || return 1

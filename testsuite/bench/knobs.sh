@@ -29,11 +29,10 @@ for p in pbkdf2 json; do
 done
 wait
 for p in pbkdf2 json; do echo "$p: run kernel $(grep -A4 "entry function 'vv_run'" "$W/log-$p.txt" | grep -o 'Used [0-9]* registers')"; done
-mkdir -p "$W/stdin-json"; for i in $(seq 0 16383); do ln -s "$STDIN/json/$((i % 512))" "$W/stdin-json/$i"; done
 run() { # PROGRAM VARIANT OPTIONS VMS [vv-run flags]
   local p=$1 il=$2 o=$3 n=$4; shift 4
-  local input=(); [ -d "$STDIN/$p" ] && input=(--stdin-dir "$W/stdin-$p")
-  echo "$p $il [$o] $n $* :: $("$B/vv-run" "$W/$p-$il.vvk" --vms "$n" --cl-options="$o -DVV_KNOB" "${input[@]}" "$@" -- $(argv "$p") 2>&1 >/dev/null | grep -E '^vv-run: .*kernel')"
+  local in; in=$(input "$p" "$n" "$W" "$STDIN")
+  echo "$p $il [$o] $n $* :: $("$B/vv-run" "$W/$p-$il.vvk" --vms "$n" --cl-options="$o -DVV_KNOB" "$@" $in 2>&1 >/dev/null | grep -E '^vv-run: .*kernel')"
 }
 for v in "${VARIANTS[@]}"; do run pbkdf2 "${v%%:*}" "${v#*:}" 65536; done
 for ls in 32 128 256; do run pbkdf2 i1 "" 65536 --local-size $ls; done
