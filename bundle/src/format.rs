@@ -6,7 +6,7 @@ use sha2::{Digest, Sha256};
 
 pub const MAGIC: [u8; 4] = *b"VVK\x01";
 /// Bump whenever `Bundle` or the ABI changes shape.
-pub const FORMAT_VERSION: u32 = 4;
+pub const FORMAT_VERSION: u32 = 5;
 const HEADER_LEN: usize = 4 + 4 + 32;
 
 #[derive(Debug, thiserror::Error)]
@@ -79,6 +79,7 @@ mod tests {
             options: BuildOptions::default(),
             partitions: vec!["kernel".into()],
             partition_of: vec![0],
+            whole: None,
             memory: MemoryLayout { present: true, initial_pages: 1, max_pages: 2, image: vec![1, 2, 3] },
             globals: vec![5],
             exports: vec![],

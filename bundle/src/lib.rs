@@ -25,6 +25,10 @@ pub struct Bundle {
     /// The partition that holds each function, by function id. A VM whose next function is in
     /// another partition leaves `vv_run` RUNNING, and the host launches that partition.
     pub partition_of: Vec<u32>,
+    /// When `partitions` splits the program: all of it as one OpenCL program (same functions, same
+    /// VM state), which runs without launches between partitions but builds longer. A GPU starts
+    /// on the partitions, built in parallel, while this one builds, then continues on it.
+    pub whole: Option<String>,
     pub memory: MemoryLayout,
     /// Initial value bits of every global, in index order (i32/f32 zero-extended to 64 bits).
     pub globals: Vec<u64>,
@@ -73,10 +77,10 @@ impl BuildOptions {
     }
 }
 
-/// No partitions unless asked: on the H100 a split corpus program did not build faster (its
-/// largest partition took as long as the whole program) and calls across partitions cost
-/// launches (testsuite/bench/RESULTS.md). PoCL builds partitions faster (see tests/programs.rs).
-pub const DEFAULT_PARTITION_LINES: u32 = 0;
+/// Programs larger than this get partitions besides the whole program: NVIDIA's compiler takes
+/// about 1.2-2.5 ms a line, so a GPU starts on partitions that build in parallel while the whole
+/// program, which runs faster, builds (testsuite/bench/RESULTS.md).
+pub const DEFAULT_PARTITION_LINES: u32 = 10000;
 
 impl Default for BuildOptions {
     fn default() -> Self {
@@ -170,5 +174,10 @@ impl Bundle {
     /// Lines of OpenCL C of all partitions together.
     pub fn opencl_lines(&self) -> usize {
         self.partitions.iter().map(|p| p.lines().count()).sum()
+    }
+
+    /// Lines of OpenCL C of the whole program (the one partition when it is not split).
+    pub fn whole_lines(&self) -> usize {
+        self.whole.as_deref().map_or_else(|| self.opencl_lines(), |w| w.lines().count())
     }
 }

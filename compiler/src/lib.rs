@@ -58,8 +58,16 @@ pub fn compile(source_name: &str, input: &[u8], opts: &BuildOptions) -> Result<B
     let nodes: Vec<partition::Node> =
         lowered.functions.iter().map(|f| partition::Node { lines: f.text.lines().count(), calls: &f.calls }).collect();
     let split = with_plain_callees(&lowered.functions, partition::assign(&nodes, opts.partition_lines as usize));
-    let partitions = emit::render(&lowered, opts.interleave, &split.members)
-        .map_err(|e| CompileError::Internal { path: source_name.into(), message: e.to_string() })?;
+    let render = |members: &[Vec<u32>]| {
+        emit::render(&lowered, opts.interleave, members).map_err(|e| CompileError::Internal { path: source_name.into(), message: e.to_string() })
+    };
+    let partitions = render(&split.members)?;
+    let whole = if partitions.len() > 1 {
+        let all = with_plain_callees(&lowered.functions, partition::assign(&nodes, 0));
+        render(&all.members)?.pop()
+    } else {
+        None
+    };
     Ok(Bundle {
         content_hash: content_hash(source_name, input, opts),
         source_name: source_name.to_string(),
@@ -67,6 +75,7 @@ pub fn compile(source_name: &str, input: &[u8], opts: &BuildOptions) -> Result<B
         options: opts.clone(),
         partitions,
         partition_of: split.home,
+        whole,
         memory: lowered.memory,
         globals: lowered.globals,
         exports: lowered.exports,

@@ -42,10 +42,12 @@ struct BuildArgs {
     /// Loop iterations and calls a VM runs per kernel launch before it yields to the host.
     #[arg(long, default_value_t = 1 << 20)]
     fuel: u64,
-    /// Split generated code larger than this into OpenCL programs ("partitions") of at most
-    /// about this many lines, which the loader builds in parallel: device compilers take time that
-    /// grows with program size (NVIDIA's about 1.2 ms a line). A call between partitions costs a
-    /// kernel launch; callers stay with the callees they call most. 0 keeps one program.
+    /// Generated code larger than this also gets split into OpenCL programs ("partitions") of at
+    /// most about this many lines. Device compilers take time that grows with program size
+    /// (NVIDIA's 1.2-2.5 ms a line), so on a GPU vv-run starts the VMs on the partitions, built in
+    /// parallel, while the whole program builds, and moves them to it once it is built (a call
+    /// between partitions costs a kernel launch; the whole program has none). The next start
+    /// loads the cached whole program. 0: the whole program only.
     #[arg(long, default_value_t = vv_bundle::DEFAULT_PARTITION_LINES, value_name = "LINES")]
     partition_lines: u32,
     /// Call functions that never leave the kernel (no WASI call, no call_indirect, and calling
@@ -55,8 +57,8 @@ struct BuildArgs {
     /// instead of holding up the launch forever.
     #[arg(long)]
     direct_calls: bool,
-    /// Also write the generated OpenCL C to this file, for reading (a program of several
-    /// partitions writes FILE's name with .p0, .p1, ... before the extension).
+    /// Also write the generated OpenCL C to this file, for reading (a program split into
+    /// partitions also writes each to FILE's name with .p0, .p1, ... before the extension).
     #[arg(long, value_name = "FILE")]
     emit_cl: Option<PathBuf>,
     /// Ignore the bundle cache and compile again.
@@ -139,12 +141,12 @@ fn build(args: BuildArgs) -> Result<()> {
             }
             let parts = match bundle.partitions.len() {
                 1 => String::new(),
-                n => format!(" in {n} partitions"),
+                n => format!(", and as {n} partitions of at most {} lines", bundle.largest_partition_lines()),
             };
             eprintln!(
                 "vvc: {name}: compiled {} functions, {} lines of OpenCL C{parts} in {:.2?} ({})",
                 bundle.function_names.len(),
-                bundle.opencl_lines(),
+                bundle.whole_lines(),
                 started.elapsed(),
                 short(&hash)
             );
@@ -153,9 +155,13 @@ fn build(args: BuildArgs) -> Result<()> {
     };
     std::fs::write(&output, &bytes).with_context(|| format!("cannot write {}", output.display()))?;
     if let Some(cl) = &args.emit_cl {
-        for (i, source) in bundle.partitions.iter().enumerate() {
-            let path = if bundle.partitions.len() == 1 { cl.clone() } else { partition_path(cl, i) };
-            std::fs::write(&path, source).with_context(|| format!("cannot write {}", path.display()))?;
+        let whole = bundle.whole.as_ref().unwrap_or(&bundle.partitions[0]);
+        std::fs::write(cl, whole).with_context(|| format!("cannot write {}", cl.display()))?;
+        if bundle.whole.is_some() {
+            for (i, source) in bundle.partitions.iter().enumerate() {
+                let path = partition_path(cl, i);
+                std::fs::write(&path, source).with_context(|| format!("cannot write {}", path.display()))?;
+            }
         }
     }
     eprintln!("vvc: wrote {} ({} bytes)", output.display(), bytes.len());

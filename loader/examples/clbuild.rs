@@ -1,9 +1,11 @@
 //! Times the OpenCL build of `.cl` files on the first GPU (else the first device):
-//! `clbuild [--options OPTS] [--binary-dir DIR] [--log] FILE...`, all files built in parallel
-//! threads; `--binary-dir` writes each device binary (PTX on NVIDIA) there, `--log` prints each
-//! build log (with `--options -cl-nv-verbose`, NVIDIA's register and stack use per function).
-//! For measuring how the shape of generated code affects driver compile time; each file is also
-//! rebuilt from its device binary, which times the driver's back end alone.
+//! `clbuild [--options OPTS] [--binary-dir DIR] [--log] [--source-only] [--load-binaries] FILE...`,
+//! all files built in parallel threads; `--binary-dir` writes each device binary (PTX on NVIDIA)
+//! there, `--log` prints each build log (with `--options -cl-nv-verbose`, NVIDIA's register and
+//! stack use per function). For measuring how the shape of generated code affects driver compile
+//! time; each file is also rebuilt from its device binary, which times the driver's back end
+//! alone, unless `--source-only`. `--load-binaries` takes device binaries as FILEs and times
+//! loading each (what a process that finds a binary in vv's cache does).
 
 use opencl3::context::Context;
 use opencl3::device::{Device, CL_DEVICE_TYPE_ALL, CL_DEVICE_TYPE_GPU};
@@ -16,10 +18,20 @@ fn main() {
     let mut options = String::new();
     let mut binary_dir: Option<String> = None;
     let mut log = false;
+    let mut source_only = false;
+    let mut load_binaries = false;
     loop {
         match args.first().map(String::as_str) {
             Some("--options") => {
                 options = args.remove(1);
+                args.remove(0);
+            }
+            Some("--source-only") => {
+                source_only = true;
+                args.remove(0);
+            }
+            Some("--load-binaries") => {
+                load_binaries = true;
                 args.remove(0);
             }
             Some("--log") => {
@@ -49,8 +61,15 @@ fn main() {
         for file in &args {
             let (options, name, binary_dir) = (&options, &name, &binary_dir);
             s.spawn(move || {
-                let source = std::fs::read_to_string(file).expect("read .cl");
                 let context = Context::from_device(dev).expect("context");
+                if load_binaries {
+                    let binary = std::fs::read(file).expect("read binary");
+                    let t = Instant::now();
+                    let loaded = Program::create_and_build_from_binary(&context, &[&binary], options);
+                    println!("{file}: loaded {} KiB binary in {:.2?}{}", binary.len() / 1024, t.elapsed(), if loaded.is_ok() { "" } else { " (failed)" });
+                    return;
+                }
+                let source = std::fs::read_to_string(file).expect("read .cl");
                 let t = Instant::now();
                 match Program::create_and_build_from_source(&context, &source, options) {
                     Ok(p) => {
@@ -64,6 +83,10 @@ fn main() {
                         if let Some(dir) = binary_dir {
                             let name = std::path::Path::new(file).file_name().expect("file name");
                             std::fs::write(std::path::Path::new(dir).join(name).with_extension("bin"), &binary).expect("write binary");
+                        }
+                        if source_only {
+                            println!("{file}: built in {built:.2?} on {name} ({} lines)", source.lines().count());
+                            return;
                         }
                         let t = Instant::now();
                         let rebuilt = Program::create_and_build_from_binary(&context, &[&binary], options);

@@ -5,7 +5,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use vv_loader::{CachePolicy, DeviceChoice, DeviceSet, LoadOptions, RunConfig, Stdin};
+use vv_loader::{CachePolicy, DeviceChoice, DeviceSet, LoadOptions, RunConfig, Split, Stdin};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -153,23 +153,40 @@ pub struct DeviceFlags {
     /// Seed of the VMs' random_get streams (default: from the OS).
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
+
+    /// For a bundle that vvc split into partitions besides the whole program (programs over
+    /// `vvc build --partition-lines`): `auto` runs the whole program when its device binary is
+    /// cached or the device is a CPU; otherwise the VMs start on the partitions, built in
+    /// parallel, while the whole program builds in another process, and move onto it once it is
+    /// built (a call between partitions costs a launch; the whole program has none). `whole` and
+    /// `partitions` use only those.
+    #[arg(long, value_enum, default_value_t = SplitArg::Auto, value_name = "WHICH")]
+    pub split: SplitArg,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum SplitArg {
+    Auto,
+    Whole,
+    Partitions,
 }
 
 impl DeviceFlags {
     pub fn load_options(&self) -> LoadOptions {
-        load_options(self.binary_cache, &self.cl_options)
-    }
-}
-
-fn load_options(cache: CacheArg, cl_options: &Option<String>) -> LoadOptions {
-    LoadOptions {
-        cache: match cache {
-            CacheArg::On => CachePolicy::Always,
-            CacheArg::Off => CachePolicy::Never,
-        },
-        cache_dir: None,
-        extra_build_options: cl_options.clone().unwrap_or_default(),
-        build_helper: std::env::current_exe().ok(),
+        LoadOptions {
+            cache: match self.binary_cache {
+                CacheArg::On => CachePolicy::Always,
+                CacheArg::Off => CachePolicy::Never,
+            },
+            cache_dir: None,
+            extra_build_options: self.cl_options.clone().unwrap_or_default(),
+            build_helper: std::env::current_exe().ok(),
+            split: match self.split {
+                SplitArg::Auto => Split::Auto,
+                SplitArg::Whole => Split::Whole,
+                SplitArg::Partitions => Split::Partitions,
+            },
+        }
     }
 }
 

@@ -179,6 +179,7 @@ static ENUMERATE: Mutex<()> = Mutex::new(());
 /// Lists all devices of all platforms. A platform whose devices cannot be listed is skipped.
 pub fn enumerate() -> Result<Vec<DeviceInfo>, DeviceError> {
     let _guard = ENUMERATE.lock().unwrap_or_else(|e| e.into_inner());
+    crate::build_helper::remember_environment();
     let platforms = get_platforms().map_err(cl_err)?;
     if platforms.is_empty() {
         return Err(DeviceError::NoPlatform);

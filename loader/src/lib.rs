@@ -40,6 +40,7 @@ pub mod report;
 mod run;
 mod sequence;
 pub mod serve;
+mod takeover;
 pub mod shard;
 pub mod vm_state;
 pub mod wasi;
@@ -48,7 +49,7 @@ pub use device::{DeviceChoice, DeviceError, DeviceInfo, DeviceKind, DeviceSet};
 pub use error::{DeviceLoadError, LoadError, RunError};
 pub use multi::MultiLoader;
 pub use program::{BinarySource, BuildError, BuildInfo, CachePolicy};
-pub use report::{CallOutcome, Counts, PhaseTimes, RunReport, ShardReport, VmOutcome, VmStatus};
+pub use report::{CallOutcome, Counts, PhaseTimes, RunReport, ShardReport, Takeover, VmOutcome, VmStatus};
 pub use vm_state::FitError;
 pub use vv_bundle::{abi, Bundle};
 
@@ -70,6 +71,23 @@ pub struct LoadOptions {
     /// a time per process, so on GPUs the partitions of a bundle build in such processes, in
     /// parallel; without a helper they build in threads. Needs the binary cache.
     pub build_helper: Option<PathBuf>,
+    /// Which programs of a split bundle to run.
+    pub split: Split,
+}
+
+/// Which programs of a bundle that is split into partitions (besides its whole program) a device
+/// runs. The VMs' state is the same in both, so a run can move from one to the other.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Split {
+    /// The whole program once it is in the binary cache, and on CPU devices. On a GPU with a
+    /// build helper and no cached whole program: start on the partitions (built in parallel)
+    /// while a helper builds the whole program, and move to it between launches once it is built.
+    #[default]
+    Auto,
+    /// Only the whole program.
+    Whole,
+    /// Only the partitions.
+    Partitions,
 }
 
 /// What each VM reads on fd 0.
@@ -176,6 +194,14 @@ impl Loader {
 
     pub fn build_info(&self) -> &BuildInfo {
         &self.dev.build
+    }
+
+    /// Waits for the whole program of a split bundle if it is still building (see `Split::Auto`;
+    /// dropping the loader waits too): how long its build took, or why it failed; `None` when
+    /// none is building. Its binary goes into the cache, and later runs of this loader stay on
+    /// the partitions.
+    pub fn finish_whole_program(&self) -> Option<Result<Duration, String>> {
+        self.dev.finish_takeover()
     }
 
     /// Runs `cfg.vms` VMs to completion (or to the configured limits). Any error of the device

@@ -45,6 +45,9 @@ fn run(opts: &cli::Opts) -> Result<u8> {
     let cfg = opts.run_config()?;
 
     let devices = device::enumerate()?;
+    // A single-device loader lives until the end: a whole program still building (see `--split`)
+    // is waited for after the outputs.
+    let mut single = None;
     let report = if let Some(set) = &opts.devices {
         let chosen = device::select_set(&devices, set)?;
         for dev in &chosen {
@@ -61,7 +64,7 @@ fn run(opts: &cli::Opts) -> Result<u8> {
         describe(dev);
         let loader = Loader::with_options(bundle, &DeviceChoice::Index(dev.index), &opts.load_options())?;
         eprintln!("vv-run: {}", loader.build_info());
-        loader.run(&cfg)?
+        single.insert(loader).run(&cfg)?
     };
     if let Some(dir) = &opts.out_dir {
         report.write_out_dir(dir).with_context(|| format!("writing outputs to {}", dir.display()))?;
@@ -72,6 +75,11 @@ fn run(opts: &cli::Opts) -> Result<u8> {
         std::io::stderr().write_all(&first.stderr)?;
     }
     eprint!("{}", report.summary());
+    match single.as_ref().and_then(Loader::finish_whole_program) {
+        Some(Ok(took)) => eprintln!("vv-run: the whole program built in {:.3} s; cached for the next start", took.as_secs_f64()),
+        Some(Err(why)) => eprintln!("vv-run: warning: the whole program did not build: {why}"),
+        None => {}
+    }
     Ok(report.exit_code() as u8)
 }
 

@@ -238,7 +238,7 @@ impl MultiLoader {
                     Some(error)
                 }
             };
-            let p = progress[i];
+            let p = &progress[i];
             phases.setup += p.phases.setup;
             phases.kernel += p.phases.kernel;
             phases.transfer += p.phases.transfer;
@@ -272,6 +272,7 @@ impl MultiLoader {
             phases,
             local_size: local_sizes.iter().copied().find(|&l| l > 0).unwrap_or(0),
             shards,
+            takeover: None,
         })
     }
 }

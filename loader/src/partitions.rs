@@ -1,15 +1,70 @@
-//! Which partition's `vv_run` to launch next. A VM whose next function lives in another partition
-//! leaves the kernel RUNNING; the host launches the partition where most VMs wait, weighted by how
-//! many launches they have waited, so VMs gather again and none waits forever.
+//! The `vv_run` kernels of a run and which to launch next. A VM whose next function lives in
+//! another partition leaves the kernel RUNNING; the host launches the partition where most VMs
+//! wait, weighted by how many launches they have waited, so VMs gather again and none waits
+//! forever. Once the whole program is built, the run moves onto its one kernel.
 
+use crate::device_program::DeviceProgram;
+use crate::error::RunError;
+use crate::launch::WorkSizes;
+use crate::report::Takeover;
+use crate::run::bind_run_kernels;
+use crate::vm_state::VmBuffers;
 use opencl3::command_queue::CommandQueue;
 use opencl3::error_codes::ClError;
+use opencl3::kernel::Kernel;
 use opencl3::memory::Buffer;
 use opencl3::types::CL_BLOCKING;
 use vv_bundle::abi::{STATE_FUNC, STATUS_RUNNING};
 use vv_bundle::Bundle;
 
-pub(crate) struct Scheduler {
+/// The kernels a run launches, their work sizes and the choice between them.
+pub(crate) struct RunKernels {
+    kernels: Vec<Kernel>,
+    pub sizes: WorkSizes,
+    scheduler: Scheduler,
+    /// The local size the run asked for, for the whole program's work sizes.
+    requested_local: Option<usize>,
+}
+
+impl RunKernels {
+    /// `home`: the index into `kernels` that runs each function, by function id.
+    pub fn new(kernels: Vec<Kernel>, home: Vec<u32>, sizes: WorkSizes, requested_local: Option<usize>, nvms: usize) -> RunKernels {
+        let scheduler = Scheduler::new(home, kernels.len(), nvms);
+        RunKernels { kernels, sizes, scheduler, requested_local }
+    }
+
+    pub fn all(&self) -> &[Kernel] {
+        &self.kernels
+    }
+
+    /// The kernel to launch next (and its index) for the VMs whose host status is RUNNING.
+    pub fn next(&mut self, queue: &CommandQueue, state: &Buffer<u32>, status: &[u32]) -> Result<(usize, &Kernel), ClError> {
+        let k = self.scheduler.next(queue, state, status)?;
+        Ok((k, &self.kernels[k]))
+    }
+
+    /// After `launches` launches: moves onto the whole program if its build is done (binding its
+    /// kernel to `bufs`). Returns what happened, if anything did.
+    pub fn take_over(&mut self, dev: &DeviceProgram, bufs: &VmBuffers, bundle: &Bundle, launches: u64) -> Result<Option<Takeover>, RunError> {
+        let Some(polled) = dev.poll_takeover(launches) else { return Ok(None) };
+        let (kernel, build) = match polled {
+            Ok(k) => k,
+            Err(why) => return Ok(Some(Takeover::Failed(why))),
+        };
+        let n = bufs.nvms;
+        let max = kernel.get_work_group_size(dev.device.device.id()).unwrap_or(1);
+        let sizes = match WorkSizes::new(n, dev.device.kind, self.requested_local, max) {
+            Ok(sizes) => sizes,
+            Err(why) => return Ok(Some(Takeover::Failed(format!("the whole program's vv_run: {why}")))),
+        };
+        bind_run_kernels(std::slice::from_ref(&kernel), bufs, n, bundle)?;
+        let functions = self.scheduler.home.len();
+        *self = RunKernels::new(vec![kernel], vec![0; functions], sizes, self.requested_local, n);
+        Ok(Some(Takeover::After { launch: launches, build }))
+    }
+}
+
+struct Scheduler {
     /// Each function's home partition, by function id.
     home: Vec<u32>,
     /// Launches each partition's waiting VMs have waited since it last ran.
@@ -19,10 +74,11 @@ pub(crate) struct Scheduler {
 }
 
 impl Scheduler {
-    pub fn new(bundle: &Bundle, nvms: usize) -> Scheduler {
-        let count = bundle.partitions.len().max(1);
+    /// `count` kernels; `home` says which runs each function.
+    pub fn new(home: Vec<u32>, count: usize, nvms: usize) -> Scheduler {
+        let count = count.max(1);
         let funcs = if count > 1 { vec![0; nvms] } else { Vec::new() };
-        Scheduler { home: bundle.partition_of.clone(), age: vec![0; count], funcs }
+        Scheduler { home, age: vec![0; count], funcs }
     }
 
     pub fn count(&self) -> usize {

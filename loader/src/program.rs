@@ -149,9 +149,44 @@ pub fn cache_path(
     Ok(Some(root.join("programs").join(format!("{}.bin", cache_key(content_hash, partition, dev, options)))))
 }
 
+/// Which of a bundle's OpenCL programs a device runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Programs {
+    /// One per partition (the bundle's one program when it is not split).
+    Partitions,
+    /// The whole program of a split bundle (its one program when it is not split).
+    Whole,
+}
+
+/// The cache index of a split bundle's whole program (partitions have theirs from 0).
+pub const WHOLE_INDEX: usize = usize::MAX;
+
+impl Programs {
+    /// Each program's cache index and source.
+    pub fn sources(self, bundle: &Bundle) -> Vec<(usize, &str)> {
+        match (self, &bundle.whole) {
+            (Programs::Whole, Some(whole)) => vec![(WHOLE_INDEX, whole.as_str())],
+            _ => bundle.partitions.iter().map(String::as_str).enumerate().collect(),
+        }
+    }
+
+    /// The program (index into `sources`) that holds each function, by function id.
+    pub fn home(self, bundle: &Bundle) -> Vec<u32> {
+        match (self, &bundle.whole) {
+            (Programs::Whole, Some(_)) => vec![0; bundle.partition_of.len()],
+            _ => bundle.partition_of.clone(),
+        }
+    }
+
+    /// Lines of the largest program.
+    pub fn largest_lines(self, bundle: &Bundle) -> usize {
+        self.sources(bundle).iter().map(|(_, s)| s.lines().count()).max().unwrap_or(0)
+    }
+}
+
 /// Loads the cached binaries or builds the programs from source (and caches them).
-pub fn load_or_build(context: &Context, dev: &DeviceInfo, bundle: &Bundle, opts: &LoadOptions) -> Result<(Vec<Program>, BuildInfo), BuildError> {
-    let (programs, info, _) = load_or_build_shared(context, dev, bundle, opts, Share::None)?;
+pub fn load_or_build(context: &Context, dev: &DeviceInfo, bundle: &Bundle, which: Programs, opts: &LoadOptions) -> Result<(Vec<Program>, BuildInfo), BuildError> {
+    let (programs, info, _) = load_or_build_shared(context, dev, bundle, which, opts, Share::None)?;
     Ok((programs, info))
 }
 
@@ -177,6 +212,7 @@ pub fn load_or_build_shared(
     context: &Context,
     dev: &DeviceInfo,
     bundle: &Bundle,
+    which: Programs,
     opts: &LoadOptions,
     share: Share,
 ) -> Result<(Vec<Program>, BuildInfo, Option<Binaries>), BuildError> {
@@ -185,25 +221,25 @@ pub fn load_or_build_shared(
         return Err(BuildError::Cl { what: "building the program (failure injected by VV_INJECT_FAULT)", code: ClError(-11) });
     }
     let (policy, cache_dir) = (opts.cache, opts.cache_dir.as_deref());
-    let options = build_options(dev, bundle.largest_partition_lines(), &opts.extra_build_options);
+    let sources = which.sources(bundle);
+    let options = build_options(dev, which.largest_lines(bundle), &opts.extra_build_options);
     let lead = matches!(share, Share::Lead);
     let (by_helper, helper_notes) = match (&opts.build_helper, share) {
-        (Some(helper), Share::None | Share::Lead) if bundle.partitions.len() > 1 && build_helper::wanted(dev) => {
-            build_missing_in_helpers(helper, dev, bundle, &options, policy, cache_dir)
+        (Some(helper), Share::None | Share::Lead) if sources.len() > 1 && build_helper::wanted(dev) => {
+            build_missing_in_helpers(helper, dev, &bundle.content_hash, &sources, &options, policy, cache_dir)
         }
-        _ => (vec![false; bundle.partitions.len()], Vec::new()),
+        _ => (vec![false; sources.len()], Vec::new()),
     };
     let parts: Vec<Result<Part, BuildError>> = std::thread::scope(|s| {
-        let handles: Vec<_> = bundle
-            .partitions
+        let handles: Vec<_> = sources
             .iter()
             .enumerate()
-            .map(|(i, source)| {
+            .map(|(i, &(index, source))| {
                 let follow = match share {
                     Share::Follow { from_device, binaries } => binaries.get(i).map(|b| (from_device, b.as_slice())),
                     _ => None,
                 };
-                let key = PartKey { content_hash: &bundle.content_hash, partition: i, options: &options };
+                let key = PartKey { content_hash: &bundle.content_hash, partition: index, options: &options };
                 s.spawn(move || load_or_build_part(context, dev, source, key, policy, cache_dir, follow, lead))
             })
             .collect();
@@ -249,16 +285,17 @@ pub fn load_or_build_shared(
 fn build_missing_in_helpers(
     helper: &Path,
     dev: &DeviceInfo,
-    bundle: &Bundle,
+    content_hash: &[u8; 32],
+    sources: &[(usize, &str)],
     options: &str,
     policy: CachePolicy,
     cache_dir: Option<&Path>,
 ) -> (Vec<bool>, Vec<String>) {
-    let mut built = vec![false; bundle.partitions.len()];
+    let mut built = vec![false; sources.len()];
     let mut jobs = Vec::new();
     let mut which = Vec::new();
-    for (i, source) in bundle.partitions.iter().enumerate() {
-        if let Ok(Some(out)) = cache_path(&bundle.content_hash, i, dev, options, policy, cache_dir) {
+    for (i, &(index, source)) in sources.iter().enumerate() {
+        if let Ok(Some(out)) = cache_path(content_hash, index, dev, options, policy, cache_dir) {
             if !out.is_file() {
                 jobs.push(build_helper::Job { source, out });
                 which.push(i);

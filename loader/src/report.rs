@@ -4,7 +4,7 @@
 
 use crate::program::BuildInfo;
 use serde::Serialize;
-use std::fmt::Write as _;
+use std::fmt::{self, Write as _};
 use std::ops::Range;
 use std::path::Path;
 use std::time::Duration;
@@ -94,6 +94,32 @@ pub struct RunReport {
     pub local_size: usize,
     /// One entry per device, in device order: a single-device run has one.
     pub shards: Vec<ShardReport>,
+    /// How the whole program of a split bundle took over from the partitions the run started
+    /// on; `None` when the run did not start on partitions while it built.
+    pub takeover: Option<Takeover>,
+}
+
+impl fmt::Display for Takeover {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Takeover::After { launch, build } => {
+                write!(f, "the whole program (built in {:.3} s) took over from the partitions after launch {launch}", build.as_secs_f64())
+            }
+            Takeover::Pending => write!(f, "the whole program was still building when the run ended; it goes into the cache for the next start"),
+            Takeover::Failed(why) => write!(f, "warning: the whole program did not take over ({why}); the run stayed on the partitions"),
+        }
+    }
+}
+
+/// The whole program of a split bundle taking over from the partitions during a run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Takeover {
+    /// After this many launches; its build had taken this long.
+    After { launch: u64, build: Duration },
+    /// Still building when the run ended: it goes into the cache when done.
+    Pending,
+    /// It could not be used, for this reason; the run stayed on the partitions.
+    Failed(String),
 }
 
 /// VM counts by outcome.
@@ -208,6 +234,9 @@ impl RunReport {
                 };
             }
         }
+        if let Some(t) = &self.takeover {
+            let _ = writeln!(s, "vv-run: {t}");
+        }
         for (sh, e) in self.device_errors() {
             let _ = writeln!(
                 s,
@@ -320,6 +349,7 @@ mod tests {
             phases: PhaseTimes::default(),
             local_size: 1,
             shards: vec![shard(0, 0..n, None)],
+            takeover: None,
         }
     }
 

@@ -7,8 +7,8 @@ use crate::error::{ClContext, RunError};
 use crate::fault::{self, Stage};
 use crate::hostcalls::{service_round, HostThreads};
 use crate::launch::{self, WorkSizes};
-use crate::partitions::Scheduler;
-use crate::report::{PhaseTimes, RunReport, ShardReport, VmOutcome, VmStatus};
+use crate::partitions::RunKernels;
+use crate::report::{PhaseTimes, RunReport, ShardReport, Takeover, VmOutcome, VmStatus};
 use crate::vm_state::{initial_state, InitialContents, VmBuffers, VmLayout};
 use crate::wasi::{os_seed, SplitMix64, VmContext};
 use crate::sequence::{self, Steps};
@@ -152,36 +152,35 @@ impl ShardInput {
 /// A device's kernels and work sizes for a number of VMs: what is checked before anything runs.
 pub(crate) struct Prepared {
     pub init: Kernel,
-    /// `vv_run` of each partition.
-    pub kernels: Vec<Kernel>,
-    /// For every `vv_run` (the local size all of them allow).
-    pub sizes: WorkSizes,
+    /// `vv_run` of each partition (or of the whole program), with the local size all allow.
+    pub kernels: RunKernels,
     pub init_sizes: WorkSizes,
 }
 
 impl Prepared {
     pub fn new(dev: &DeviceProgram, bundle: &Bundle, cfg: &RunConfig, n: usize) -> Result<Prepared, RunError> {
         VmLayout::new(bundle).check_fit(n as u64, &dev.device)?;
-        let init = Kernel::create(&dev.programs[0], "vv_init").cl("finding kernel vv_init")?;
-        let kernels =
-            dev.programs.iter().map(|p| Kernel::create(p, "vv_run")).collect::<Result<Vec<_>, _>>().cl("finding kernel vv_run")?;
+        let init = dev.kernel("vv_init").cl("finding kernel vv_init")?;
+        let (kernels, home) = dev.run_kernels().cl("finding kernel vv_run")?;
         let max_of = |k: &Kernel| k.get_work_group_size(dev.device.device.id()).unwrap_or(1);
         let sizes_for = |max: usize| WorkSizes::new(n, dev.device.kind, cfg.local_size, max).map_err(RunError::Config);
         let run_max = kernels.iter().map(max_of).min().unwrap_or(1);
-        Ok(Prepared { sizes: sizes_for(run_max)?, init_sizes: sizes_for(max_of(&init))?, init, kernels })
+        let sizes = sizes_for(run_max)?;
+        Ok(Prepared { init_sizes: sizes_for(max_of(&init))?, init, kernels: RunKernels::new(kernels, home, sizes, cfg.local_size, n) })
     }
 
     pub fn local_size(&self) -> usize {
-        self.sizes.local
+        self.kernels.sizes.local
     }
 }
 
 /// Counters of one device's run, kept when it fails part way.
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct Progress {
     pub launches: u64,
     pub hypercalls: u64,
     pub phases: PhaseTimes,
+    pub takeover: Option<Takeover>,
 }
 
 fn field(state: &[u32], n: usize, field: usize, vm: usize) -> u32 {
@@ -223,27 +222,27 @@ pub(crate) fn execute(
     let n = input.vms.len();
     let first = input.vms.start;
     let tag = &dev.device.index;
-    let Prepared { init, kernels, sizes, init_sizes } = prep;
+    let Prepared { init, mut kernels, init_sizes } = prep;
     let layout = VmLayout::new(bundle);
     let mut bufs = VmBuffers::allocate(&dev.context, &layout, n)?;
-    trace!("[#{tag}] allocated {} for {n} VMs; vv_run {sizes:?}", crate::device::human_bytes(layout.bytes_per_vm() * n as u64));
+    trace!("[#{tag}] allocated {} for {n} VMs; vv_run {:?}", crate::device::human_bytes(layout.bytes_per_vm() * n as u64), kernels.sizes);
     let state0 = initial_state(bundle, &input.invokes);
     let contents = InitialContents { image: &bundle.memory.image, state: &state0, invoke_rows: &input.rows };
     bufs.initialize(&dev.context, &dev.queue, &init, &dev.helpers, &contents, init_sizes)?;
-    bind_run_kernels(&kernels, &bufs, n, bundle)?;
+    bind_run_kernels(kernels.all(), &bufs, n, bundle)?;
     progress.phases.setup = start.elapsed();
 
     let queue = &dev.queue;
     let mut status = state0[..n].to_vec();
-    let mut scheduler = Scheduler::new(bundle, n);
     loop {
-        let partition = scheduler.next(queue, &bufs.state, &status).cl("reading VM functions")?;
+        let sizes = kernels.sizes;
+        let (partition, kernel) = kernels.next(queue, &bufs.state, &status).cl("reading VM functions")?;
         let t = Instant::now();
         if fault::injected(Stage::Launch(progress.launches + 1), dev.device.index) {
             return Err(RunError::Cl { what: "launching vv_run (failure injected by VV_INJECT_FAULT)", code: ClError(-36) });
         }
         // SAFETY: all arguments are set to live buffers.
-        unsafe { launch::enqueue(queue, &kernels[partition], sizes) }.cl("launching vv_run")?;
+        unsafe { launch::enqueue(queue, kernel, sizes) }.cl("launching vv_run")?;
         queue.finish().cl("running vv_run")?;
         progress.launches += 1;
         let t1 = Instant::now();
@@ -288,6 +287,10 @@ pub(crate) fn execute(
                 break;
             }
         }
+        if let Some(t) = kernels.take_over(dev, &bufs, bundle, progress.launches)? {
+            trace!("[#{tag}] after launch {}: {t:?}", progress.launches);
+            progress.takeover = Some(t);
+        }
         let out_of_launches = cfg.max_launches.is_some_and(|m| progress.launches >= m);
         let out_of_time = cfg.timeout.is_some_and(|t| start.elapsed() >= t);
         if out_of_launches || out_of_time {
@@ -295,6 +298,9 @@ pub(crate) fn execute(
         }
     }
 
+    if progress.takeover.is_none() && dev.takeover_pending() {
+        progress.takeover = Some(Takeover::Pending);
+    }
     let t = Instant::now();
     let mut state = vec![0u32; STATE_FIELDS * n];
     let slots = bundle.invoke_slots as usize;
@@ -396,6 +402,7 @@ pub fn run(dev: &DeviceProgram, bundle: &Bundle, cfg: &RunConfig) -> Result<RunR
         phases: progress.phases,
         local_size,
         shards: vec![shard],
+        takeover: progress.takeover,
     })
 }
 
@@ -412,6 +419,7 @@ mod tests {
             options: BuildOptions::default(),
             partitions: vec![String::new()],
             partition_of: vec![],
+            whole: None,
             memory: MemoryLayout { present: false, initial_pages: 0, max_pages: 0, image: vec![] },
             globals: vec![],
             exports: vec![Export { name: "add".into(), kind: vv_bundle::ExportKind::Function, function: 1, params: vec![ValType::I32, ValType::I64], results: vec![ValType::I64], invoke_index: 4 }],

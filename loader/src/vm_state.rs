@@ -263,6 +263,7 @@ mod tests {
             options: BuildOptions::default(),
             partitions: vec![String::new()],
             partition_of: vec![0],
+            whole: None,
             memory: MemoryLayout { present: max_pages > 0, initial_pages: max_pages.min(1), max_pages, image: vec![1; 13] },
             globals: vec![0; globals],
             exports: vec![],

@@ -82,3 +82,68 @@ fn per_vm_stdin() {
         .collect();
     check_guest("echo_stdin", Some(inputs));
 }
+
+/// The vv-run binary next to this test's build (`VV_RUN_BIN` overrides, for test binaries copied
+/// to another machine).
+fn vv_run_bin() -> std::path::PathBuf {
+    if let Some(p) = std::env::var_os("VV_RUN_BIN") {
+        return p.into();
+    }
+    let exe = std::env::current_exe().expect("test executable path");
+    let bin = exe.parent().and_then(|deps| deps.parent()).expect("target folder").join("vv-run");
+    assert!(bin.is_file(), "{} is missing: build vv-run first (cargo build), or set VV_RUN_BIN", bin.display());
+    bin
+}
+
+/// A split bundle's cold start on the path GPUs take (build helpers; `VV_BUILD_HELPERS=1` brings
+/// them to CPU devices): the VMs start on the partitions while the whole program builds in a
+/// helper, move onto it by launch 3 (`VV_TAKEOVER_AT_LAUNCH`) mid-run, and end as the reference
+/// does. The next start loads the cached whole program alone.
+#[test]
+fn whole_program_takes_over_from_partitions() {
+    const N: usize = 64;
+    let rel = "guests/sortrec.wasm";
+    let wasm = read(rel);
+    // Little fuel: many launches, VMs stopped mid-function when the kernels change.
+    let bundle = compile(rel, &BuildOptions { partition_lines: 4000, fuel: 2000, ..BuildOptions::default() });
+    assert!(bundle.partitions.len() > 2 && bundle.whole.is_some(), "sortrec in {} partitions", bundle.partitions.len());
+    let name = bundle.source_name.clone();
+    let dir = std::env::temp_dir().join(format!("vv-takeover-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("t.vvk"), vv_bundle::write_bundle(&bundle).unwrap()).unwrap();
+    let run = || {
+        let out = std::process::Command::new(vv_run_bin())
+            .args(["t.vvk", "--vms", &N.to_string(), "--out-dir", "out", "--cl-options=-cl-opt-disable", "--", "{vm}"])
+            .current_dir(&dir)
+            .env("VV_CACHE_DIR", dir.join("cache"))
+            .env("VV_BUILD_HELPERS", "1")
+            .env("VV_TAKEOVER_AT_LAUNCH", "3")
+            .output()
+            .expect("vv-run starts");
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        let status: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("out/status.json")).unwrap_or_else(|e| panic!("no status.json ({e}): {err}")))
+                .unwrap();
+        for vm in 0..N {
+            let want = reference::run_command(&wasm, &[name.clone(), vm.to_string()], &[], &[]);
+            let stdout = std::fs::read(dir.join(format!("out/{vm}.out"))).unwrap();
+            assert_eq!(stdout, want.stdout, "vm {vm} stdout; vv-run said:\n{err}");
+            assert_eq!(status[vm]["exit"].as_i64(), want.exit.as_ref().ok().map(|&c| c as i64), "vm {vm} exit; vv-run said:\n{err}");
+        }
+        err
+    };
+    let err = run();
+    assert!(err.contains("partitions, in parallel) (the whole program builds meanwhile"), "{err}");
+    let launch: u64 = err
+        .split("took over from the partitions after launch ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no takeover reported:\n{err}"));
+    assert!((1..=3).contains(&launch), "took over after launch {launch}");
+    let err = run();
+    assert!(err.contains("device binary: cached") && !err.contains("partitions"), "the whole program alone, from the cache:\n{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+

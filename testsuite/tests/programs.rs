@@ -21,7 +21,7 @@ use common::*;
 use std::sync::Mutex;
 use std::time::Instant;
 use vv_bundle::BuildOptions;
-use vv_loader::{RunConfig, Stdin, VmStatus};
+use vv_loader::{LoadOptions, RunConfig, Split, Stdin, VmStatus};
 use vv_testsuite::reference::{self, CommandOutcome};
 
 const VMS: usize = 512;
@@ -38,9 +38,9 @@ fn vms() -> usize {
     env_number("VV_PROGRAMS_VMS").filter(|&n| n > 0).map_or(VMS, |n| n as usize)
 }
 
-/// Partitions of this many lines: PoCL builds the smaller programs faster (this test took 258 s
-/// instead of 296 s on 2 cores), and every corpus program then runs split, calls crossing
-/// partitions included.
+/// Partitions of this many lines, run without the whole program (`Split::Partitions`): PoCL
+/// builds the smaller programs faster (this test took 258 s instead of 296 s on 2 cores), and
+/// every corpus program then runs split, calls crossing partitions included.
 const PARTITION_LINES: u32 = 16000;
 
 /// The default build options with partitions, but for the knobs above.
@@ -125,7 +125,7 @@ fn check(case: Case) {
         stdin: case.stdin.clone().map(Stdin::PerVm).unwrap_or_default(),
         ..RunConfig::default()
     };
-    let loader = load(bundle);
+    let loader = load_with(bundle, &LoadOptions { split: Split::Partitions, ..LoadOptions::default() });
     let build_time = started.elapsed();
     let turn = MANY_VMS.lock().unwrap_or_else(|e| e.into_inner());
     let t = Instant::now();

@@ -9,7 +9,7 @@ use crate::device_program::DeviceProgram;
 use crate::error::{ClContext, RunError};
 use crate::hostcalls::{service_round, HostThreads};
 use crate::launch::{self, WorkSizes};
-use crate::partitions::Scheduler;
+use crate::partitions::RunKernels;
 use crate::run::{bind_run_kernels, trap_of, Prepared};
 use crate::vm_state::{initial_state, InitialContents, VmBuffers, VmLayout};
 use crate::wasi::serverless::Inbox;
@@ -53,11 +53,9 @@ pub(crate) struct Pool<'a> {
     style: Style,
     cfg: PoolConfig,
     bufs: VmBuffers,
-    /// `vv_run` of each partition.
-    kernels: Vec<Kernel>,
-    scheduler: Scheduler,
+    /// `vv_run` of each partition (or of the whole program).
+    kernels: RunKernels,
     reset: Kernel,
-    sizes: WorkSizes,
     /// The host's copy of the status row.
     status: Vec<u32>,
     contexts: Vec<VmContext>,
@@ -85,8 +83,8 @@ impl<'a> Pool<'a> {
             return Err(RunError::Config(format!("{} has no WASI command entry (`_start`) to serve", bundle.source_name)));
         }
         let run_cfg = RunConfig { vms: n, local_size: cfg.local_size, ..RunConfig::default() };
-        let Prepared { init, kernels, sizes, init_sizes } = Prepared::new(dev, bundle, &run_cfg, n)?;
-        let reset = Kernel::create(&dev.programs[0], "vv_reset").cl("finding kernel vv_reset (rebuild the bundle with this vvc)")?;
+        let Prepared { init, kernels, init_sizes } = Prepared::new(dev, bundle, &run_cfg, n)?;
+        let reset = dev.kernel("vv_reset").cl("finding kernel vv_reset (rebuild the bundle with this vvc)")?;
         let mut bufs = VmBuffers::allocate(&dev.context, &VmLayout::new(bundle), n)?;
         let mut state = initial_state(bundle, &vec![abi::INVOKE_COMMAND; n]);
         let first = match style {
@@ -109,9 +107,7 @@ impl<'a> Pool<'a> {
             style,
             bufs,
             kernels,
-            scheduler: Scheduler::new(bundle, n),
             reset,
-            sizes,
             status: vec![first; n],
             contexts,
             slots,
@@ -124,7 +120,7 @@ impl<'a> Pool<'a> {
             metrics,
             cfg,
         };
-        bind_run_kernels(&pool.kernels, &pool.bufs, pool.cfg.vms, pool.bundle)?;
+        bind_run_kernels(pool.kernels.all(), &pool.bufs, pool.cfg.vms, pool.bundle)?;
         if style == Style::Resident {
             pool.start_resident()?;
         }
@@ -264,13 +260,17 @@ impl<'a> Pool<'a> {
 
     fn launch(&mut self) -> Result<Duration, RunError> {
         let queue = &self.dev.queue;
-        let partition = self.scheduler.next(queue, &self.bufs.state, &self.status).cl("reading VM functions")?;
+        let sizes = self.kernels.sizes;
+        let (_, kernel) = self.kernels.next(queue, &self.bufs.state, &self.status).cl("reading VM functions")?;
         let t = Instant::now();
         // SAFETY: every argument is bound to the pool's live buffers.
-        unsafe { launch::enqueue(queue, &self.kernels[partition], self.sizes) }.cl("launching vv_run")?;
+        unsafe { launch::enqueue(queue, kernel, sizes) }.cl("launching vv_run")?;
         queue.finish().cl("running vv_run")?;
         let took = t.elapsed();
         self.metrics.launches.inc();
+        if let Some(t) = self.kernels.take_over(self.dev, &self.bufs, self.bundle, self.metrics.launches.get())? {
+            eprintln!("vv-run: {}", t);
+        }
         self.metrics.device_seconds.inc_by(took.as_secs_f64());
         // SAFETY: blocking read of the status row (the first n words of state).
         unsafe { queue.enqueue_read_buffer(&self.bufs.state, CL_BLOCKING, 0, &mut self.status, &[]) }.cl("reading VM status")?;

@@ -214,6 +214,7 @@ pub fn bundle(hash: u8, opencl: &str) -> Bundle {
         options: BuildOptions::default(),
         partitions: vec![opencl.into()],
         partition_of: vec![0; 4],
+        whole: None,
         memory: MemoryLayout { present: true, initial_pages: 1, max_pages: 1, image: b"abc".to_vec() },
         globals: vec![0],
         exports: vec![

@@ -25,11 +25,16 @@ pub fn compile(rel: &str, opts: &BuildOptions) -> Bundle {
 
 /// Loads a bundle on the default device (`VV_TEST_DEVICE` picks another, by index or name).
 pub fn load(bundle: Bundle) -> Loader {
+    load_with(bundle, &LoadOptions::default())
+}
+
+/// `load` with options.
+pub fn load_with(bundle: Bundle, opts: &LoadOptions) -> Loader {
     let device = match std::env::var("VV_TEST_DEVICE") {
         Ok(d) => d.parse().unwrap_or_else(|e| panic!("VV_TEST_DEVICE: {e}")),
         Err(_) => DeviceChoice::Default,
     };
-    Loader::with_options(bundle, &device, &LoadOptions::default()).unwrap_or_else(|e| panic!("{e}"))
+    Loader::with_options(bundle, &device, opts).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// How long one run of a test may take before it stops and the test fails, so that a translation
