@@ -127,7 +127,10 @@ fn choose(bundle: &Bundle, dev: &DeviceInfo, opts: &LoadOptions, share: Share) -
         Split::Auto => {}
     }
     // Several devices share one build per kind of device; partitions first is for one device.
-    let (Some(helper), Share::None) = (&opts.build_helper, share) else { return Choice::Only(Programs::Whole) };
+    if !matches!(share, Share::None) {
+        return Choice::Only(Programs::shared(bundle, opts.split));
+    }
+    let Some(helper) = &opts.build_helper else { return Choice::Only(Programs::Whole) };
     if !build_helper::wanted(dev) {
         return Choice::Only(Programs::Whole);
     }

@@ -14,7 +14,7 @@ use crate::device::{self, DeviceChoice, DeviceError, DeviceInfo, DeviceSet};
 use crate::device_program::DeviceProgram;
 use crate::error::{DeviceLoadError, LoadError, RunError};
 use crate::hostcalls::HostThreads;
-use crate::program::{self, BuildInfo, Share};
+use crate::program::{self, BuildInfo, Programs, Share};
 use crate::report::{PhaseTimes, RunReport, ShardReport, VmOutcome, VmStatus};
 use crate::run::{execute, outcomes, Prepared, Progress, Shared, ShardInput, Statuses};
 use crate::shard;
@@ -62,12 +62,14 @@ impl MultiLoader {
         if devices.is_empty() {
             return Err(DeviceError::EmptySet.into());
         }
-        let lines = bundle.largest_partition_lines();
+        let which = Programs::shared(&bundle, opts.split);
+        let lines = which.largest_lines(&bundle);
         let options: Vec<String> = devices.iter().map(|d| program::build_options(d, lines, &opts.extra_build_options)).collect();
         let keys: Vec<String> = devices.iter().zip(&options).map(|(d, o)| program::cache_key(&bundle.content_hash, 0, d, o)).collect();
+        let sources = which.sources(&bundle);
         let cached = |i: usize| {
-            (0..bundle.partitions.len()).all(|p| {
-                let path = program::cache_path(&bundle.content_hash, p, &devices[i], &options[i], opts.cache, opts.cache_dir.as_deref());
+            sources.iter().all(|&(index, _)| {
+                let path = program::cache_path(&bundle.content_hash, index, &devices[i], &options[i], opts.cache, opts.cache_dir.as_deref());
                 path.ok().flatten().is_some_and(|p| p.is_file())
             })
         };

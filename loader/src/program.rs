@@ -162,6 +162,16 @@ pub enum Programs {
 pub const WHOLE_INDEX: usize = usize::MAX;
 
 impl Programs {
+    /// What a device that shares its build with others of its kind (`MultiLoader`) runs: the
+    /// whole program unless asked for partitions; starting on partitions is for one device.
+    pub fn shared(bundle: &Bundle, split: crate::Split) -> Programs {
+        if split == crate::Split::Partitions || bundle.whole.is_none() {
+            Programs::Partitions
+        } else {
+            Programs::Whole
+        }
+    }
+
     /// Each program's cache index and source.
     pub fn sources(self, bundle: &Bundle) -> Vec<(usize, &str)> {
         match (self, &bundle.whole) {

@@ -127,7 +127,11 @@ fn library_two_devices_give_what_one_gives() {
     }
     let Some([a, b]) = two_devices() else { return };
     let cfg = mixed_run();
-    let multi = MultiLoader::new(bundle(40, &kernels("library_two_devices_give_what_one_gives")), &[DeviceChoice::Index(a), DeviceChoice::Index(b)], &no_cache()).unwrap();
+    // A split bundle: devices that share one build run its whole program (partitions that do not
+    // build would fail the load).
+    let mut split = bundle(40, &kernels("library_two_devices_give_what_one_gives"));
+    split.whole = Some(std::mem::replace(&mut split.partitions, vec!["#error not built".into(), "#error not built".into()]).remove(0));
+    let multi = MultiLoader::new(split, &[DeviceChoice::Index(a), DeviceChoice::Index(b)], &no_cache()).unwrap();
     let builds = multi.build_infos();
     assert_eq!(builds.len(), 2);
     assert!(builds[1].1.to_string().contains(&format!("shared from device #{a}")), "one build for one model: {}", builds[1].1);
