@@ -156,7 +156,8 @@ pub struct DeviceFlags {
 
     /// For a bundle that vvc split into partitions besides the whole program (programs over
     /// `vvc build --partition-lines`): `auto` runs the whole program when its device binary is
-    /// cached or the device is a CPU; otherwise the VMs start on the partitions, built in
+    /// cached, the device is a CPU or the binary cache is off; otherwise the VMs start on the
+    /// partitions, built in
     /// parallel, while the whole program builds in another process, and move onto it once it is
     /// built (a call between partitions costs a launch; the whole program has none). `whole` and
     /// `partitions` use only those.

@@ -79,9 +79,10 @@ pub struct LoadOptions {
 /// runs. The VMs' state is the same in both, so a run can move from one to the other.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Split {
-    /// The whole program once it is in the binary cache, and on CPU devices. On a GPU with a
-    /// build helper and no cached whole program: start on the partitions (built in parallel)
-    /// while a helper builds the whole program, and move to it between launches once it is built.
+    /// The whole program once it is in the binary cache, on CPU devices, without the binary
+    /// cache or a build helper, and for several devices. On one GPU with a build helper and no
+    /// cached whole program: start on the partitions (built in parallel) while a helper builds
+    /// the whole program into the cache, and move to it between launches once it is built.
     #[default]
     Auto,
     /// Only the whole program.

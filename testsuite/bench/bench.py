@@ -11,7 +11,8 @@ only when the CPU's stdout and exit code equal vv-run's for every run compared.
 STDIN holds the per-VM inputs of the stdin programs (`STDIN/json/0..511`, `STDIN/wordfreq/...`,
 written by `VV_PROGRAMS_WRITE_STDIN=STDIN cargo test -p vv-testsuite --test programs -- wordfreq
 json`); VM i reads input i mod 512, argv programs get the arguments of tests/programs.rs.
-For each program: one cold start (empty vv and CUDA caches: the device build), one cached start,
+For each program: one cold start (empty vv and CUDA caches: the device build; for a program vvc
+split, on a GPU, the build of its partitions, then "whole" the whole program's), one cached start,
 then one CPU run of the first min(largest N, --cpu-runs) inputs (its runs/s), then one GPU run per
 VM count N, whose first min(N, CPU runs) VMs must match the CPU's outputs. Prints a Markdown table per program, the best row of each and the
 geometric mean of the best GPU/CPU ratios; --json writes everything measured.
@@ -67,7 +68,9 @@ def vv_run(binary, vvk, vms, extra, env=None):
         return cast(m.group(1)) if m else None
 
     out = {
-        "built_s": num(r"built in ([0-9.]+) s"),
+        "built_s": num(r"device binary: built in ([0-9.]+) s"),
+        # A split program's cold start runs on partitions while the whole program builds.
+        "whole_s": num(r"the whole program built in ([0-9.]+) s") or num(r"whole program \(built in ([0-9.]+) s\) took over"),
         "loaded_s": num(r"loaded in ([0-9.]+) s"),
         "wall_s": num(r"wall ([0-9.]+) s"),
         "kernel_s": num(r"kernel ([0-9.]+) s"),
@@ -250,7 +253,7 @@ def main():
             with SPAWN.Pool(1) as pool:
                 instructions = pool.apply(wasm_instructions, (wasm, program, src_stdin))
             print(
-                f"{program}: device build cold {cold['built_s']} s, cached {cached['loaded_s']} s; "
+                f"{program}: device build cold {cold['built_s']} s (whole program {cold['whole_s']} s), cached {cached['loaded_s']} s; "
                 f"CPU {runs_all / cpu_wall:.0f} runs/s; {instructions} Wasm instructions a run (median)",
                 file=sys.stderr,
                 flush=True,
@@ -278,6 +281,7 @@ def main():
                     "cpu_runs": runs_all,
                     "checked_vms": runs,
                     "build_cold_s": cold["built_s"],
+                    "build_whole_s": cold["whole_s"],
                     "build_cached_s": cached["loaded_s"],
                     "launches": gpu["launches"],
                     "wasm_instructions": instructions,
