@@ -31,6 +31,9 @@ pub struct Metrics {
     pub hypercalls: Counter,
     /// Seconds the device spent in `vv_run` launches.
     pub device_seconds: Counter<f64, AtomicU64>,
+    /// OpenCL programs the VMs run on: a split program's partitions until its whole program
+    /// takes over, then 1.
+    pub programs: Gauge,
 }
 
 impl Metrics {
@@ -47,6 +50,7 @@ impl Metrics {
             launches: Counter::default(),
             hypercalls: Counter::default(),
             device_seconds: Counter::default(),
+            programs: Gauge::default(),
             registry: Registry::default(),
         };
         registry.register("requests", "Requests received", m.requests.clone());
@@ -59,6 +63,7 @@ impl Metrics {
         registry.register("launches", "Kernel launches", m.launches.clone());
         registry.register("hypercalls", "Hypercalls serviced", m.hypercalls.clone());
         registry.register("device_seconds", "Seconds spent in kernel launches", m.device_seconds.clone());
+        registry.register("programs", "OpenCL programs the VMs run on (partitions, or 1: the whole program)", m.programs.clone());
         Metrics { registry, ..m }
     }
 

@@ -121,6 +121,7 @@ impl<'a> Pool<'a> {
             cfg,
         };
         bind_run_kernels(pool.kernels.all(), &pool.bufs, pool.cfg.vms, pool.bundle)?;
+        pool.metrics.programs.set(pool.kernels.all().len() as i64);
         if style == Style::Resident {
             pool.start_resident()?;
         }
@@ -269,7 +270,8 @@ impl<'a> Pool<'a> {
         let took = t.elapsed();
         self.metrics.launches.inc();
         if let Some(t) = self.kernels.take_over(self.dev, &self.bufs, self.bundle, self.metrics.launches.get())? {
-            eprintln!("vv-run: {}", t);
+            trace!("after launch {}: {t}", self.metrics.launches.get());
+            self.metrics.programs.set(self.kernels.all().len() as i64);
         }
         self.metrics.device_seconds.inc_by(took.as_secs_f64());
         // SAFETY: blocking read of the status row (the first n words of state).
