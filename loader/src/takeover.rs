@@ -36,7 +36,7 @@ impl Takeover {
     }
 
     /// After `launches` launches: `None` while the helper builds, then the whole program and how
-    /// long its build took, or why there is none.
+    /// long its build took (until this call noticed it done), or why there is none.
     pub fn poll(&mut self, context: &Context, dev: &DeviceInfo, launches: u64) -> Option<Result<(Program, Duration), String>> {
         let running = self.running.as_mut()?;
         let done = if self.wait_at.is_some_and(|at| launches >= at) {
@@ -55,9 +55,7 @@ impl Takeover {
             Ok((program, took))
         }))
     }
-}
 
-impl Takeover {
     /// Waits for the helper (without loading its program): how long the build took, or why it
     /// failed.
     pub fn finish(mut self) -> Result<Duration, String> {
