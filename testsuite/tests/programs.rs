@@ -11,7 +11,8 @@
 //! Knobs for hunting translator bugs by hand: `VV_PROGRAMS_VMS` sets another VM count (at least
 //! 1), `VV_PROGRAMS_FUEL` the fuel per launch (small values make the VMs yield and resume
 //! mid-function often), `VV_PROGRAMS_INTERLEAVE` the memory interleave (1, 4 or 8) and
-//! `VV_PROGRAMS_PARTITION_LINES` the partition size (0: one program).
+//! `VV_PROGRAMS_PARTITION_LINES` the partition size (0: one program), `VV_PROGRAMS_SPLIT=whole`
+//! runs a split program's whole program instead of its partitions.
 //! `VV_PROGRAMS_WRITE_STDIN=DIR` writes the per-VM stdin of the stdin programs to
 //! `DIR/PROGRAM/VM`, for `vv-run --stdin-dir DIR/PROGRAM` by hand.
 
@@ -125,7 +126,12 @@ fn check(case: Case) {
         stdin: case.stdin.clone().map(Stdin::PerVm).unwrap_or_default(),
         ..RunConfig::default()
     };
-    let loader = load_with(bundle, &LoadOptions { split: Split::Partitions, ..LoadOptions::default() });
+    let split = match std::env::var("VV_PROGRAMS_SPLIT").as_deref() {
+        Ok("whole") => Split::Whole,
+        Ok("partitions") | Err(_) => Split::Partitions,
+        Ok(other) => panic!("VV_PROGRAMS_SPLIT={other}: whole or partitions"),
+    };
+    let loader = load_with(bundle, &LoadOptions { split, ..LoadOptions::default() });
     let build_time = started.elapsed();
     let turn = MANY_VMS.lock().unwrap_or_else(|e| e.into_inner());
     let t = Instant::now();
