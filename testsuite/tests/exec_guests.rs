@@ -98,7 +98,9 @@ fn vv_run_bin() -> std::path::PathBuf {
 /// A split bundle's cold start on the path GPUs take (build helpers; `VV_BUILD_HELPERS=1` brings
 /// them to CPU devices): the VMs start on the partitions while the whole program builds in a
 /// helper, move onto it by launch 3 (`VV_TAKEOVER_AT_LAUNCH`) mid-run, and end as the reference
-/// does. The next start loads the cached whole program alone.
+/// does. The next start loads the cached whole program alone. (The vv-run started here inherits
+/// this process's environment, which an OpenCL platform may have changed: on the GPU machine PoCL
+/// 5.0 drops the NVIDIA ICD from `OCL_ICD_FILENAMES`, so there this runs on PoCL.)
 #[test]
 fn whole_program_takes_over_from_partitions() {
     const N: usize = 64;
