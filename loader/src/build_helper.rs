@@ -67,18 +67,7 @@ impl Running {
         std::fs::create_dir_all(source.parent().unwrap_or(Path::new("."))).map_err(|e| e.to_string())?;
         std::fs::write(&source, job.source).map_err(|e| format!("writing {}: {e}", source.display()))?;
         let spawned = std::fs::File::create(&log).map_err(|e| format!("creating {}: {e}", log.display())).and_then(|log_file| {
-            let mut command = Command::new(helper);
-            if let Some(env) = START_ENV.get() {
-                command.env_clear().envs(env.iter().map(|(k, v)| (k, v)));
-            }
-            command
-                .arg(HELPER_ARG)
-                .arg(dev.index.to_string())
-                .arg(&dev.platform)
-                .arg(&dev.name)
-                .arg(options)
-                .arg(&source)
-                .arg(&job.out)
+            command(helper, START_ENV.get().map(Vec::as_slice), dev, options, &source, &job.out)
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(log_file)
@@ -123,6 +112,17 @@ impl Running {
     }
 }
 
+/// The command line of a helper building `source` into `out`, with the environment `env` (the
+/// one this process started with) where known.
+fn command(helper: &Path, env: Option<&[(OsString, OsString)]>, dev: &DeviceInfo, options: &str, source: &Path, out: &Path) -> Command {
+    let mut command = Command::new(helper);
+    if let Some(env) = env {
+        command.env_clear().envs(env.iter().map(|(k, v)| (k, v)));
+    }
+    command.arg(HELPER_ARG).arg(dev.index.to_string()).arg(&dev.platform).arg(&dev.name).arg(options).arg(source).arg(out);
+    command
+}
+
 /// The helper's side: `DEVICE_INDEX PLATFORM DEVICE_NAME OPTIONS SOURCE_FILE OUT_FILE` (after
 /// `HELPER_ARG`). Builds the source for the device and stores the binary at OUT_FILE.
 pub fn helper_main(args: &[String]) -> Result<(), String> {
@@ -154,6 +154,18 @@ fn same_device<'a>(devices: &'a [DeviceInfo], index: usize, platform: &str, name
 mod tests {
     use super::*;
     use crate::device::DeviceKind;
+
+    #[test]
+    fn helpers_get_the_starting_environment() {
+        let dev = DeviceInfo::fake(1, "H100", DeviceKind::Gpu, "NVIDIA CUDA");
+        let start = [(OsString::from("OCL_ICD_FILENAMES"), OsString::from("libpocl.so.2:libnvidia-opencl.so.1"))];
+        let cmd = command(Path::new("vv-run"), Some(&start), &dev, "-x", Path::new("p.cl"), Path::new("p.bin"));
+        let envs: Vec<_> = cmd.get_envs().collect();
+        assert_eq!(envs, [(start[0].0.as_os_str(), Some(start[0].1.as_os_str()))], "only what the process started with");
+        let args: Vec<_> = cmd.get_args().map(|a| a.to_string_lossy().into_owned()).collect();
+        assert_eq!(args, [HELPER_ARG, "1", "NVIDIA CUDA", "H100", "-x", "p.cl", "p.bin"]);
+        assert_eq!(command(Path::new("vv-run"), None, &dev, "", Path::new("a"), Path::new("b")).get_envs().count(), 0, "inherited");
+    }
 
     #[test]
     fn finds_the_parents_device_where_indices_differ() {
