@@ -34,7 +34,7 @@ pub(crate) struct DeviceProgram {
 struct Current {
     /// One per partition, or the whole program; the first has `vv_init` and `vv_reset`.
     programs: Vec<Program>,
-    /// Index into `programs` by function id.
+    /// Index into `programs` by function id (empty for one program).
     home: Vec<u32>,
 }
 
@@ -86,9 +86,7 @@ impl DeviceProgram {
         *pending = None;
         Some(polled.and_then(|(program, took)| {
             let kernel = Kernel::create(&program, "vv_run").map_err(|e| format!("finding the whole program's vv_run: {e}"))?;
-            let mut current = self.lock_current();
-            let functions = current.home.len();
-            *current = Current { programs: vec![program], home: vec![0; functions] };
+            *self.lock_current() = Current { programs: vec![program], home: Vec::new() };
             Ok((kernel, took))
         }))
     }
@@ -121,13 +119,8 @@ enum Choice {
 
 fn choose(bundle: &Bundle, dev: &DeviceInfo, opts: &LoadOptions, share: Share) -> Choice {
     let Some(whole) = &bundle.whole else { return Choice::Only(Programs::Partitions) };
-    match opts.split {
-        Split::Whole => return Choice::Only(Programs::Whole),
-        Split::Partitions => return Choice::Only(Programs::Partitions),
-        Split::Auto => {}
-    }
-    // Several devices share one build per kind of device; partitions first is for one device.
-    if !matches!(share, Share::None) {
+    // Partitions first is `Auto` on one device (several devices share one build per kind).
+    if opts.split != Split::Auto || !matches!(share, Share::None) {
         return Choice::Only(Programs::shared(bundle, opts.split));
     }
     let Some(helper) = &opts.build_helper else { return Choice::Only(Programs::Whole) };

@@ -27,7 +27,8 @@ pub(crate) struct RunKernels {
 }
 
 impl RunKernels {
-    /// `home`: the index into `kernels` that runs each function, by function id.
+    /// `home`: the index into `kernels` that runs each function, by function id (unused, and may
+    /// be empty, with one kernel).
     pub fn new(kernels: Vec<Kernel>, home: Vec<u32>, sizes: WorkSizes, requested_local: Option<usize>, nvms: usize) -> RunKernels {
         let scheduler = Scheduler::new(home, kernels.len(), nvms);
         RunKernels { kernels, sizes, scheduler, requested_local }
@@ -58,8 +59,7 @@ impl RunKernels {
             Err(why) => return Ok(Some(Takeover::Failed(format!("the whole program's vv_run: {why}")))),
         };
         bind_run_kernels(std::slice::from_ref(&kernel), bufs, n, bundle)?;
-        let functions = self.scheduler.home.len();
-        *self = RunKernels::new(vec![kernel], vec![0; functions], sizes, self.requested_local, n);
+        *self = RunKernels::new(vec![kernel], Vec::new(), sizes, self.requested_local, n);
         Ok(Some(Takeover::After { launch: launches, build }))
     }
 }
@@ -74,7 +74,7 @@ struct Scheduler {
 }
 
 impl Scheduler {
-    /// `count` kernels; `home` says which runs each function.
+    /// `count` kernels; `home` says which runs each function (read only with more than one).
     pub fn new(home: Vec<u32>, count: usize, nvms: usize) -> Scheduler {
         let count = count.max(1);
         let funcs = if count > 1 { vec![0; nvms] } else { Vec::new() };

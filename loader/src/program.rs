@@ -162,8 +162,8 @@ pub enum Programs {
 pub const WHOLE_INDEX: usize = usize::MAX;
 
 impl Programs {
-    /// What a device that shares its build with others of its kind (`MultiLoader`) runs: the
-    /// whole program unless asked for partitions; starting on partitions is for one device.
+    /// What a device runs that does not start on partitions (several devices sharing a build, or
+    /// `split` not `Auto`): the whole program unless asked for partitions.
     pub fn shared(bundle: &Bundle, split: crate::Split) -> Programs {
         if split == crate::Split::Partitions || bundle.whole.is_none() {
             Programs::Partitions
@@ -180,10 +180,11 @@ impl Programs {
         }
     }
 
-    /// The program (index into `sources`) that holds each function, by function id.
+    /// The program (index into `sources`) that holds each function, by function id; empty for
+    /// a split bundle's whole program, where there is no choice to make.
     pub fn home(self, bundle: &Bundle) -> Vec<u32> {
         match (self, &bundle.whole) {
-            (Programs::Whole, Some(_)) => vec![0; bundle.partition_of.len()],
+            (Programs::Whole, Some(_)) => Vec::new(),
             _ => bundle.partition_of.clone(),
         }
     }
