@@ -3,7 +3,7 @@
 #
 #   heap PROGRAM                 -> vvc build --heap-size value
 #   input PROGRAM VMS WORK STDIN -> vv-run flags: per-VM stdin (WORK/stdin-PROGRAM/i links to
-#                                   STDIN/PROGRAM/(i % 512), made once) or `-- ARG` with {vm}
+#                                   STDIN/PROGRAM/(i % 512), made up to VMS once) or `-- ARG` with {vm}
 
 CORPUS_TSV=$(dirname "${BASH_SOURCE[0]}")/corpus.tsv
 
@@ -18,9 +18,11 @@ heap() { corpus_field "$1" 2; }
 input() {
   local a; a=$(corpus_field "$1" 3) || return 1
   if [ "$a" = stdin ]; then
-    if [ ! -d "$3/stdin-$1" ]; then
+    # A later call for more VMs than an earlier one adds the missing links (a VM without one would
+    # read empty input).
+    if [ ! -e "$3/stdin-$1/$(($2 - 1))" ]; then
       mkdir -p "$3/stdin-$1"
-      python3 -c 'import os,sys; [os.symlink(f"{sys.argv[1]}/{i % 512}", f"{sys.argv[2]}/{i}") for i in range(int(sys.argv[3]))]' \
+      python3 -c 'import os,sys; [os.symlink(f"{sys.argv[1]}/{i % 512}", p) for i in range(int(sys.argv[3])) for p in [f"{sys.argv[2]}/{i}"] if not os.path.lexists(p)]' \
         "$4/$1" "$3/stdin-$1" "$2"
     fi
     echo "--stdin-dir $3/stdin-$1"
