@@ -89,7 +89,7 @@ typedef struct {
 
 /* Every Wasm function is a function of its own, not inlined into the dispatcher: the NVIDIA
    compiler then works on many small functions instead of one huge kernel (json.wasm, 30k lines:
-   44 s -> 33 s to build on an H200). `vv-run --cl-options -DVV_INLINE_FUNCTIONS` inlines them. */
+   44 s -> 33 s to build on an H200). `vvc build --inline-functions` (or `vv-run --cl-options -DVV_INLINE_FUNCTIONS`) inlines them. */
 #ifdef VV_INLINE_FUNCTIONS
 #define VV_FUNC_OF(T) static inline T
 #else
@@ -148,15 +148,29 @@ static inline void vv_store8(vm_t *vm, ulong a, uint v) {
    stored (nbody and json kernels 30-40% faster on PoCL this way). */
 #define VV_STRIDED (VV_INTERLEAVE == 1ul)
 
+/* With interleave W > 1, an access aligned to its size (to 4 for 8 bytes under W = 4) is one or
+   two loads; any other goes byte by byte, out of line, so each access site stays small. */
+__attribute__((noinline)) static ulong vv_load_bytes(vm_t *vm, ulong a, uint n) {
+    ulong v = 0ul;
+    for (uint k = 0u; k < n; k++)
+        v |= (ulong)vv_load8(vm, a + k) << (8u * k);
+    return v;
+}
+
+__attribute__((noinline)) static void vv_store_bytes(vm_t *vm, ulong a, uint n, ulong v) {
+    for (uint k = 0u; k < n; k++)
+        vv_store8(vm, a + k, (uint)(v >> (8u * k)));
+}
+
 static inline uint vv_load16(vm_t *vm, ulong a) {
     if (VV_STRIDED) {
         __global const uchar *p = vv_ptr(vm, a);
         ulong s = vm->nvms;
         return (uint)p[0] | ((uint)p[s] << 8);
     }
-    if (VV_INTERLEAVE >= 2 && (a & 1ul) == 0ul)
+    if ((a & 1ul) == 0ul)
         return *(__global ushort *)vv_ptr(vm, a);
-    return vv_load8(vm, a) | (vv_load8(vm, a + 1ul) << 8);
+    return (uint)vv_load_bytes(vm, a, 2u);
 }
 
 static inline void vv_store16(vm_t *vm, ulong a, uint v) {
@@ -167,12 +181,11 @@ static inline void vv_store16(vm_t *vm, ulong a, uint v) {
         p[s] = (uchar)(v >> 8);
         return;
     }
-    if (VV_INTERLEAVE >= 2 && (a & 1ul) == 0ul) {
+    if ((a & 1ul) == 0ul) {
         *(__global ushort *)vv_ptr(vm, a) = (ushort)v;
         return;
     }
-    vv_store8(vm, a, v);
-    vv_store8(vm, a + 1ul, v >> 8);
+    vv_store_bytes(vm, a, 2u, v);
 }
 
 /* Four bytes from p on, s apart (interleave 1), little-endian. */
@@ -192,7 +205,7 @@ static inline uint vv_load32(vm_t *vm, ulong a) {
         return vv_gather32(vv_ptr(vm, a), vm->nvms);
     if (VV_INTERLEAVE >= 4 && (a & 3ul) == 0ul)
         return *(__global uint *)vv_ptr(vm, a);
-    return vv_load16(vm, a) | (vv_load16(vm, a + 2ul) << 16);
+    return (uint)vv_load_bytes(vm, a, 4u);
 }
 
 static inline void vv_store32(vm_t *vm, ulong a, uint v) {
@@ -204,8 +217,7 @@ static inline void vv_store32(vm_t *vm, ulong a, uint v) {
         *(__global uint *)vv_ptr(vm, a) = v;
         return;
     }
-    vv_store16(vm, a, v);
-    vv_store16(vm, a + 2ul, v >> 16);
+    vv_store_bytes(vm, a, 4u, v);
 }
 
 static inline ulong vv_load64(vm_t *vm, ulong a) {
@@ -216,7 +228,9 @@ static inline ulong vv_load64(vm_t *vm, ulong a) {
     }
     if (VV_INTERLEAVE >= 8 && (a & 7ul) == 0ul)
         return *(__global ulong *)vv_ptr(vm, a);
-    return (ulong)vv_load32(vm, a) | ((ulong)vv_load32(vm, a + 4ul) << 32);
+    if (VV_INTERLEAVE >= 4 && (a & 3ul) == 0ul)
+        return (ulong)*(__global uint *)vv_ptr(vm, a) | ((ulong)*(__global uint *)vv_ptr(vm, a + 4ul) << 32);
+    return vv_load_bytes(vm, a, 8u);
 }
 
 static inline void vv_store64(vm_t *vm, ulong a, ulong v) {
@@ -231,8 +245,12 @@ static inline void vv_store64(vm_t *vm, ulong a, ulong v) {
         *(__global ulong *)vv_ptr(vm, a) = v;
         return;
     }
-    vv_store32(vm, a, (uint)v);
-    vv_store32(vm, a + 4ul, (uint)(v >> 32));
+    if (VV_INTERLEAVE >= 4 && (a & 3ul) == 0ul) {
+        *(__global uint *)vv_ptr(vm, a) = (uint)v;
+        *(__global uint *)vv_ptr(vm, a + 4ul) = (uint)(v >> 32);
+        return;
+    }
+    vv_store_bytes(vm, a, 8u, v);
 }
 
 /* Traps unless bytes [ea, ea + n) are inside the VM's memory: every access of a function jumps

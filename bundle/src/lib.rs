@@ -57,7 +57,7 @@ pub struct BuildOptions {
     pub heap_size: u64,
     /// Call-stack bytes per VM.
     pub stack_size: u64,
-    /// Memory interleave granularity in bytes: 1, 4 or 8.
+    /// Memory interleave granularity in bytes: a power of two from 1 to 65536.
     pub interleave: u32,
     /// Fuel per launch: loop iterations and calls a VM may run before it yields to the host.
     pub fuel: u64,
@@ -66,6 +66,12 @@ pub struct BuildOptions {
     /// Call functions that never leave the kernel as plain OpenCL functions, not through the
     /// dispatcher.
     pub direct_calls: bool,
+    /// Inline every function into the dispatcher in the whole program (the partitions a cold start
+    /// begins on stay as they are).
+    pub inline_functions: bool,
+    /// Most registers a work-item may use on devices whose compiler takes a cap (NVIDIA's
+    /// `-cl-nv-maxrregcount`); fewer registers fit more VMs on the device at once. 0: no cap.
+    pub max_registers: u32,
 }
 
 impl BuildOptions {
@@ -84,7 +90,7 @@ pub const DEFAULT_PARTITION_LINES: u32 = 10000;
 
 impl Default for BuildOptions {
     fn default() -> Self {
-        BuildOptions { heap_size: 4 << 20, stack_size: 128 << 10, interleave: 1, fuel: 1 << 20, partition_lines: DEFAULT_PARTITION_LINES, direct_calls: false }
+        BuildOptions { heap_size: 4 << 20, stack_size: 128 << 10, interleave: 1, fuel: 1 << 20, partition_lines: DEFAULT_PARTITION_LINES, direct_calls: false, inline_functions: false, max_registers: 0 }
     }
 }
 

@@ -23,16 +23,25 @@ fn non_empty(mut values: Vec<String>) -> Vec<String> {
     values
 }
 
+/// Build options that shape the generated text rather than the VM layout's size.
+#[derive(Debug, Clone, Copy)]
+pub struct Shape {
+    /// Memory interleave granularity in bytes.
+    pub interleave: u32,
+    /// Every function inlined into the dispatcher (`VV_INLINE_FUNCTIONS`).
+    pub inline_functions: bool,
+}
+
 /// The program of each partition; `members` lists each partition's function ids.
-pub fn render(l: &Lowered, interleave: u32, members: &[Vec<u32>]) -> Result<Vec<String>, EmitError> {
+pub fn render(l: &Lowered, shape: Shape, members: &[Vec<u32>]) -> Result<Vec<String>, EmitError> {
     let count = members.len() as u32;
     let mut t = tera::Tera::default();
     t.autoescape_on(vec![]);
     t.add_raw_template("kernel.cl", KERNEL_TEMPLATE).map_err(|e| EmitError(format!("{e:?}")))?;
-    (0..count).map(|p| render_partition(&t, l, interleave, &members[p as usize], p, count)).collect()
+    (0..count).map(|p| render_partition(&t, l, shape, &members[p as usize], p, count)).collect()
 }
 
-fn render_partition(t: &tera::Tera, l: &Lowered, interleave: u32, members: &[u32], partition: u32, count: u32) -> Result<String, EmitError> {
+fn render_partition(t: &tera::Tera, l: &Lowered, shape: Shape, members: &[u32], partition: u32, count: u32) -> Result<String, EmitError> {
     let functions: Vec<_> = l
         .functions
         .iter()
@@ -58,7 +67,8 @@ fn render_partition(t: &tera::Tera, l: &Lowered, interleave: u32, members: &[u32
         .collect();
     let value = json!({
         "compiler_version": env!("CARGO_PKG_VERSION"),
-        "interleave": interleave,
+        "interleave": shape.interleave,
+        "inline_functions": shape.inline_functions,
         "max_pages": l.memory.max_pages,
         "stack_limit": l.stack_limit,
         "arrays": arrays,

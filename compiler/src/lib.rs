@@ -17,14 +17,17 @@ use vv_bundle::{BuildOptions, Bundle, FORMAT_VERSION};
 
 /// Checks the options a user can get wrong.
 pub fn validate_options(opts: &BuildOptions) -> Result<(), String> {
-    if ![1, 4, 8].contains(&opts.interleave) {
-        return Err(format!("--interleave must be 1, 4 or 8 bytes, not {}", opts.interleave));
+    if !opts.interleave.is_power_of_two() || opts.interleave as u64 > vv_bundle::abi::PAGE_SIZE {
+        return Err(format!("--interleave must be a power of two from 1 to 65536 bytes, not {}", opts.interleave));
     }
     if opts.heap_size % vv_bundle::abi::PAGE_SIZE != 0 || opts.heap_size > 4 << 30 {
         return Err(format!("--heap-size must be a multiple of 64 KiB and at most 4 GiB, not {}", opts.heap_size));
     }
     if opts.stack_size < 1024 || opts.stack_size > 64 << 20 {
         return Err(format!("--stack-size must be between 1 KiB and 64 MiB, not {}", opts.stack_size));
+    }
+    if opts.max_registers != 0 && !(16..=255).contains(&opts.max_registers) {
+        return Err(format!("--max-registers must be 0 (no cap) or between 16 and 255, not {}", opts.max_registers));
     }
     if opts.fuel == 0 || opts.fuel > i32::MAX as u64 {
         return Err(format!("--fuel must be between 1 and {}, not {}", i32::MAX, opts.fuel));
@@ -58,13 +61,16 @@ pub fn compile(source_name: &str, input: &[u8], opts: &BuildOptions) -> Result<B
     let nodes: Vec<partition::Node> =
         lowered.functions.iter().map(|f| partition::Node { lines: f.text.lines().count(), calls: &f.calls }).collect();
     let split = with_plain_callees(&lowered.functions, partition::assign(&nodes, opts.partition_lines as usize));
-    let render = |members: &[Vec<u32>]| {
-        emit::render(&lowered, opts.interleave, members).map_err(|e| CompileError::Internal { path: source_name.into(), message: e.to_string() })
+    // Inlining lengthens device builds, so a split program inlines only its whole program: the
+    // partitions are what a cold start waits for.
+    let render = |members: &[Vec<u32>], whole: bool| {
+        let shape = emit::Shape { interleave: opts.interleave, inline_functions: opts.inline_functions && whole };
+        emit::render(&lowered, shape, members).map_err(|e| CompileError::Internal { path: source_name.into(), message: e.to_string() })
     };
-    let partitions = render(&split.members)?;
+    let partitions = render(&split.members, split.members.len() == 1)?;
     let whole = if partitions.len() > 1 {
         let all = with_plain_callees(&lowered.functions, partition::assign(&nodes, 0));
-        render(&all.members)?.pop()
+        render(&all.members, true)?.pop()
     } else {
         None
     };

@@ -35,7 +35,7 @@ struct BuildArgs {
     /// Call-stack bytes per VM (each frame takes 8 bytes per local and operand slot).
     #[arg(long, default_value = "128KiB", value_parser = parse_size)]
     stack_size: u64,
-    /// Memory interleave granularity in bytes (1, 4 or 8): byte a of VM v lives at ((a/W)*nvms+v)*W + a%W.
+    /// Memory interleave granularity in bytes (a power of two, 1 to 65536): byte a of VM v lives at ((a/W)*nvms+v)*W + a%W.
     /// 1 measured fastest on an H100 (testsuite/bench/RESULTS.md).
     #[arg(long, default_value_t = 1)]
     interleave: u32,
@@ -57,6 +57,18 @@ struct BuildArgs {
     /// instead of holding up the launch forever.
     #[arg(long)]
     direct_calls: bool,
+    /// Inline every function into the dispatcher: one large kernel that the device compiler
+    /// optimizes across calls. Worth trying for programs that make many small calls (on an H100:
+    /// json and wordfreq kernels 21-23% faster, scrypt and imgproc slower); builds longer, so a
+    /// program split into partitions inlines only its whole program, which builds in the background.
+    #[arg(long)]
+    inline_functions: bool,
+    /// Cap the registers a VM's work-item may use on NVIDIA GPUs (vv-run passes
+    /// -cl-nv-maxrregcount=N there; other devices ignore it). Fewer registers let more VMs run at
+    /// once: on an H100 at 65536 VMs, 128 made seven of the corpus programs 6-33% faster and json
+    /// 34% slower. 0: no cap.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    max_registers: u32,
     /// Also write the generated OpenCL C to this file, for reading (a program split into
     /// partitions also writes each to FILE's name with .p0, .p1, ... before the extension).
     #[arg(long, value_name = "FILE")]
@@ -113,6 +125,8 @@ fn build(args: BuildArgs) -> Result<()> {
         fuel: args.fuel,
         partition_lines: args.partition_lines,
         direct_calls: args.direct_calls,
+        inline_functions: args.inline_functions,
+        max_registers: args.max_registers,
     };
     if let Err(e) = vv_compiler::validate_options(&opts) {
         bail!(e);

@@ -127,7 +127,7 @@ fn choose(bundle: &Bundle, dev: &DeviceInfo, opts: &LoadOptions, share: Share) -
     if !build_helper::wanted(dev) {
         return Choice::Only(Programs::Whole);
     }
-    let options = program::build_options(dev, whole.lines().count(), &opts.extra_build_options);
+    let options = program::build_options(dev, whole.lines().count(), &bundle.options, &opts.extra_build_options);
     let out = match program::cache_path(&bundle.content_hash, WHOLE_INDEX, dev, &options, opts.cache, opts.cache_dir.as_deref()) {
         Ok(Some(out)) if out.is_file() => return Choice::Only(Programs::Whole),
         Ok(Some(out)) => out,

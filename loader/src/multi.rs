@@ -64,7 +64,7 @@ impl MultiLoader {
         }
         let which = Programs::shared(&bundle, opts.split);
         let lines = which.largest_lines(&bundle);
-        let options: Vec<String> = devices.iter().map(|d| program::build_options(d, lines, &opts.extra_build_options)).collect();
+        let options: Vec<String> = devices.iter().map(|d| program::build_options(d, lines, &bundle.options, &opts.extra_build_options)).collect();
         let keys: Vec<String> = devices.iter().zip(&options).map(|(d, o)| program::cache_key(&bundle.content_hash, 0, d, o)).collect();
         let sources = which.sources(&bundle);
         let cached = |i: usize| {

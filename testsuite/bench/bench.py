@@ -14,7 +14,8 @@ json`); VM i reads input i mod 512, argv programs get the arguments of tests/pro
 For each program: one cold start (empty vv and CUDA caches: the device build; for a program vvc
 split, on a GPU, the build of its partitions, then "whole" the whole program's), one cached start,
 then one CPU run of the first min(largest N, --cpu-runs) inputs (its runs/s), then one GPU run per
-VM count N, whose first min(N, CPU runs) VMs must match the CPU's outputs. Prints a Markdown table per program, the best row of each and the
+VM count N, whose first min(N, CPU runs) VMs must match the CPU's outputs. Each program is built
+with its heap and its own vvc options from corpus.tsv (--vvc-args replaces the options). Prints a Markdown table per program, the best row of each and the
 geometric mean of the best GPU/CPU ratios; --json writes everything measured.
 """
 import argparse
@@ -37,18 +38,20 @@ SPAWN = mp.get_context("spawn")
 
 
 def read_corpus():
-    """Each program's vvc --heap-size and argv[1] (None: it reads stdin), from corpus.tsv."""
-    heap, args = {}, {}
+    """Each program's vvc --heap-size, argv[1] (None: it reads stdin) and further vvc build
+    options, from corpus.tsv."""
+    heap, args, options = {}, {}, {}
     with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus.tsv")) as f:
         for line in f:
             if line.startswith("#") or not line.strip():
                 continue
-            program, h, a = line.rstrip("\n").split("\t")
+            program, h, a, o = line.rstrip("\n").split("\t")
             heap[program], args[program] = h, (None if a == "stdin" else a)
-    return heap, args
+            options[program] = [] if o == "-" else o.split()
+    return heap, args, options
 
 
-HEAP, ARGS = read_corpus()
+HEAP, ARGS, OPTIONS = read_corpus()
 
 
 def args_of(program, vm):
@@ -197,7 +200,11 @@ def main():
     ap.add_argument("--cpu-runs", type=int, default=8192, help="CPU runs, at most the largest N (default 8192)")
     ap.add_argument("--procs", type=int, default=os.cpu_count(), help="CPU processes (default: every core)")
     ap.add_argument("--device", help="vv-run --device")
-    ap.add_argument("--vvc-args", default="", help="more vvc build options, space-separated")
+    ap.add_argument(
+        "--vvc-args",
+        help="vvc build options for every program, space-separated, in place of each program's own from corpus.tsv "
+        '(--vvc-args="" builds every program with the defaults)',
+    )
     ap.add_argument("--vv-run-args", default="", help="more vv-run options, space-separated (e.g. --cl-options=-cl-nv-opt-level=2)")
     ap.add_argument("--json", help="write the results here")
     a = ap.parse_args()
@@ -214,8 +221,6 @@ def main():
         gpu = bool(a.device) or " GPU " in default
         a.vms = "1024,4096,16384,65536" if gpu else "32,64"
     counts = [int(n) for n in a.vms.split(",")]
-    vvc_args = a.vvc_args.split()
-    interleave = int(vvc_args[vvc_args.index("--interleave") + 1]) if "--interleave" in vvc_args else 1
     device = (["--device", a.device] if a.device else []) + a.vv_run_args.split()
     work = tempfile.mkdtemp(prefix="vv-bench-")
     results = {"date": time.strftime("%Y-%m-%d"), "procs": a.procs, "vms": counts, "programs": {}}
@@ -225,6 +230,9 @@ def main():
             wasm = os.path.join(prog_dir, program + ".wasm")
             vvk = os.path.join(work, program + ".vvk")
             heap = HEAP[program]
+            vvc_args = OPTIONS[program] if a.vvc_args is None else a.vvc_args.split()
+            interleave = int(vvc_args[vvc_args.index("--interleave") + 1]) if "--interleave" in vvc_args else 1
+            others = [o for i, o in enumerate(vvc_args) if o != "--interleave" and (i == 0 or vvc_args[i - 1] != "--interleave")]
             build = [vvc, "build", wasm, "-o", vvk, "--no-cache", "--heap-size", heap] + vvc_args
             subprocess.run(build, check=True, stderr=subprocess.DEVNULL)
             env = dict(
@@ -276,6 +284,7 @@ def main():
                     "vms": n,
                     "heap": heap,
                     "interleave": interleave,
+                    "vvc_options": " ".join(others),
                     "gpu_runs_per_s": n / gpu["wall_s"],
                     "cpu_runs_per_s": runs_all / cpu_wall,
                     "cpu_runs": runs_all,
@@ -312,19 +321,19 @@ def main():
         shutil.rmtree(work, ignore_errors=True)
 
     header = (
-        "| program | VMs | heap | interleave | GPU runs/s | CPU runs/s | GPU/CPU | build cold (s) | build cached (s) "
+        "| program | VMs | heap | interleave | other vvc options | GPU runs/s | CPU runs/s | GPU/CPU | build cold (s) | build cached (s) "
         "| launches/run | Wasm instr./run | GPU Wasm instr./s |"
     )
     print(f"device: {best_rows[0]['device'] if best_rows else '?'}; CPU: wasmtime on {a.procs} processes\n")
     print("All VM counts:\n")
     print(header)
-    print("| --- " * 12 + "|")
+    print("| --- " * 13 + "|")
     for program in programs:
         for r in results["programs"].get(program, []):
             print(row_text(r))
     print("\nBest VM count of each program:\n")
     print(header)
-    print("| --- " * 12 + "|")
+    print("| --- " * 13 + "|")
     for r in best_rows:
         print(row_text(r))
     if best_rows:
@@ -343,7 +352,7 @@ def row_text(r):
     cold = "?" if r["build_cold_s"] is None else f"{r['build_cold_s']:.1f}"
     cached = "?" if r["build_cached_s"] is None else f"{r['build_cached_s']:.3f}"
     return (
-        f"| {r['program']}{mark} | {r['vms']} | {r['heap']} | {r['interleave']} | {r['gpu_runs_per_s']:.0f} | "
+        f"| {r['program']}{mark} | {r['vms']} | {r['heap']} | {r['interleave']} | {r['vvc_options'] or '-'} | {r['gpu_runs_per_s']:.0f} | "
         f"{r['cpu_runs_per_s']:.0f} | {r['ratio']:.2f} | {cold} | {cached} | {r['launches']} | "
         f"{r['wasm_instructions'] / 1e6:.2f} M | {r['gpu_instructions_per_s'] / 1e9:.1f} G |"
     )

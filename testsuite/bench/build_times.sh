@@ -32,7 +32,7 @@ for wasm in "$ROOT"/testsuite/programs/*.wasm; do
   if [ -n "${PROGRAMS:-}" ] && [[ " $PROGRAMS " != *" $p "* ]]; then continue; fi
   mkdir -p "$WORK/cl-$p"
   # shellcheck disable=SC2086
-  "$BIN/vvc" build "$wasm" -o "$WORK/$p.vvk" --emit-cl "$WORK/cl-$p/$p.cl" --no-cache ${VVC_ARGS:-} >/dev/null 2>&1
+  "$BIN/vvc" build "$wasm" -o "$WORK/$p.vvk" --emit-cl "$WORK/cl-$p/$p.cl" --no-cache ${VVC_ARGS-$(build_options "$p")} >/dev/null 2>&1
   lines=$(wc -l < "$WORK/cl-$p/$p.cl")
   parts=$(find "$WORK/cl-$p" -name "$p.p*.cl" | wc -l)
   largest=$lines

@@ -16,7 +16,7 @@ export VV_CACHE_DIR=$W/vv-cache
 # shellcheck source=corpus_inputs.sh
 . "$(dirname "$0")/corpus_inputs.sh"
 for p in $PROGRAMS; do
-  "$VVC" build "$ROOT/testsuite/programs/$p.wasm" -o "$W/$p.vvk" --heap-size "$(heap "$p")" 2>/dev/null
+  "$VVC" build "$ROOT/testsuite/programs/$p.wasm" -o "$W/$p.vvk" --heap-size "$(heap "$p")" $(build_options "$p") 2>/dev/null
   in=$(input "$p" "$VMS" "$W" "$STDIN")
   "$OLD" "$W/$p.vvk" --vms 1 $in 2>&1 >/dev/null | grep "device binary" | sed "s/^/$p: /; s/, cached at.*//"
   for v in OLD NEW; do

@@ -2,6 +2,7 @@
 # bench.py reads too).
 #
 #   heap PROGRAM                 -> vvc build --heap-size value
+#   build_options PROGRAM        -> further vvc build options the program runs fastest with
 #   input PROGRAM VMS WORK STDIN -> vv-run flags: per-VM stdin (WORK/stdin-PROGRAM/i links to
 #                                   STDIN/PROGRAM/(i % 512), made up to VMS once) or `-- ARG` with {vm}
 
@@ -14,6 +15,9 @@ corpus_field() {
 }
 
 heap() { corpus_field "$1" 2; }
+
+# The program's further vvc build options (none for "-").
+build_options() { local o; o=$(corpus_field "$1" 4) || return 1; [ "$o" = - ] || echo "$o"; }
 
 input() {
   local a; a=$(corpus_field "$1" 3) || return 1

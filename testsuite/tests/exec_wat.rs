@@ -108,6 +108,19 @@ fn recursion() {
     check_invokes("wat/fac.wat", &small(), &fac);
 }
 
+/// Every function inlined into the dispatcher (`vvc build --inline-functions`): recursion, calls
+/// through tables and traps still come out as the reference's.
+#[test]
+fn inlined_functions() {
+    let opts = BuildOptions { inline_functions: true, ..small() };
+    let bundle = compile("wat/ackermann.wat", &opts);
+    assert!(bundle.partitions[0].contains("#define VV_INLINE_FUNCTIONS"), "the program does not ask for inlining");
+    let ack: Vec<Call> = (0..128u64).map(|vm| ("ack".to_string(), vec![vm % 4, (vm / 4) % 6])).collect();
+    check_invokes("wat/ackermann.wat", &opts, &ack);
+    let apply: Vec<Call> = (0..128u64).map(|vm| ("apply".to_string(), vec![vm % 10, vm * 7, vm + 3])).collect();
+    check_invokes("wat/call_indirect.wat", &opts, &apply);
+}
+
 #[test]
 fn call_indirect() {
     let f = "wat/call_indirect.wat";
@@ -172,7 +185,7 @@ fn memory_and_grow() {
         })
         .chain((0..16u64).map(|vm| ("c_literal".to_string(), vec![vm])))
         .collect();
-    for interleave in [1, 4, 8] {
+    for interleave in [1, 4, 8, 64, 65536] {
         let opts = BuildOptions { interleave, ..small() };
         check_invokes(f, &opts, &mix(vec![roundtrip.clone(), data.clone(), grow.clone(), bulk.clone(), checks.clone()]));
     }

@@ -10,7 +10,8 @@
 //!
 //! Knobs for hunting translator bugs by hand: `VV_PROGRAMS_VMS` sets another VM count (at least
 //! 1), `VV_PROGRAMS_FUEL` the fuel per launch (small values make the VMs yield and resume
-//! mid-function often), `VV_PROGRAMS_INTERLEAVE` the memory interleave (1, 4 or 8) and
+//! mid-function often), `VV_PROGRAMS_INTERLEAVE` the memory interleave (a power of two up to 65536; each program's
+//! default is its own from `bench/corpus.tsv`) and
 //! `VV_PROGRAMS_PARTITION_LINES` the partition size (0: one program), `VV_PROGRAMS_SPLIT=whole`
 //! runs a split program's whole program instead of its partitions.
 //! `VV_PROGRAMS_WRITE_STDIN=DIR` writes the per-VM stdin of the stdin programs to
@@ -44,9 +45,31 @@ fn vms() -> usize {
 /// every corpus program then runs split, calls crossing partitions included.
 const PARTITION_LINES: u32 = 16000;
 
-/// The default build options with partitions, but for the knobs above.
-fn build_options() -> BuildOptions {
+/// The program's own vvc options from the bench's corpus.tsv (4th column), which the benchmark
+/// runs with: `--interleave N`, `--inline-functions` and `--max-registers N`.
+fn corpus_options(program: &str, opts: &mut BuildOptions) {
+    let table = String::from_utf8(read("bench/corpus.tsv")).expect("corpus.tsv is UTF-8");
+    let line = table
+        .lines()
+        .find(|l| l.split('\t').next() == Some(program))
+        .unwrap_or_else(|| panic!("bench/corpus.tsv has no line for {program}"));
+    let column = line.split('\t').nth(3).unwrap_or_else(|| panic!("bench/corpus.tsv: {program} has no options column"));
+    let mut words = column.split_whitespace().filter(|&w| w != "-");
+    while let Some(word) = words.next() {
+        match word {
+            "--interleave" => opts.interleave = words.next().and_then(|w| w.parse().ok()).expect("--interleave N"),
+            "--inline-functions" => opts.inline_functions = true,
+            "--max-registers" => opts.max_registers = words.next().and_then(|w| w.parse().ok()).expect("--max-registers N"),
+            other => panic!("bench/corpus.tsv: {program}: option {other} is not known to this test"),
+        }
+    }
+}
+
+/// The default build options with partitions and the program's own options, but for the knobs
+/// above.
+fn build_options(program: &str) -> BuildOptions {
     let mut opts = BuildOptions { partition_lines: PARTITION_LINES, ..BuildOptions::default() };
+    corpus_options(program, &mut opts);
     if let Some(fuel) = env_number("VV_PROGRAMS_FUEL") {
         opts.fuel = fuel;
     }
@@ -118,7 +141,7 @@ fn check(case: Case) {
         }
     }
     let started = Instant::now();
-    let bundle = compile(&rel, &build_options());
+    let bundle = compile(&rel, &build_options(case.program));
     let name = bundle.source_name.clone();
     let cfg = RunConfig {
         vms: n,
