@@ -23,7 +23,7 @@ fn non_empty(mut values: Vec<String>) -> Vec<String> {
     values
 }
 
-/// Build options that shape the generated text rather than the VM layout's size.
+/// The build options the generated text depends on besides the lowered functions.
 #[derive(Debug, Clone, Copy)]
 pub struct Shape {
     /// Memory interleave granularity in bytes.

@@ -36,7 +36,8 @@ struct BuildArgs {
     #[arg(long, default_value = "128KiB", value_parser = parse_size)]
     stack_size: u64,
     /// Memory interleave granularity in bytes (a power of two, 1 to 65536): byte a of VM v lives at ((a/W)*nvms+v)*W + a%W.
-    /// 1 measured fastest on an H100 (testsuite/bench/RESULTS.md).
+    /// 1 ran 7 of the 11 corpus programs fastest on an H100; a wider W makes an aligned word one
+    /// load (pbkdf2 with 64 and lz77 with 65536 twice as fast; testsuite/bench/RESULTS.md).
     #[arg(long, default_value_t = 1)]
     interleave: u32,
     /// Loop iterations and calls a VM runs per kernel launch before it yields to the host.

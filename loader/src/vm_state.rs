@@ -32,7 +32,7 @@ pub struct FitError {
 /// Sizes of the per-VM buffers of one bundle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct VmLayout {
-    /// Linear memory bytes per VM: max pages x 64 KiB, at least 8.
+    /// Linear memory bytes per VM: max pages x 64 KiB, at least 8 and at least the interleave.
     pub mem_bytes: u64,
     pub stack_rows: u64,
     /// Global slots per VM (at least one).
@@ -47,7 +47,9 @@ const PACK_ITEM_BYTES: u64 = 12;
 impl VmLayout {
     pub fn new(bundle: &Bundle) -> VmLayout {
         VmLayout {
-            mem_bytes: (bundle.memory.max_pages as u64 * abi::PAGE_SIZE).max(8),
+            // Whole rows of the interleave: a module without memory still gets the 8-byte image
+            // `vv_init` writes, which under interleave W > 8 spans W bytes of each VM.
+            mem_bytes: (bundle.memory.max_pages as u64 * abi::PAGE_SIZE).max(8).max(bundle.options.interleave as u64),
             stack_rows: bundle.stack_rows as u64,
             globals: (bundle.globals.len() as u64).max(1),
             image_bytes: padded_image(&bundle.memory.image).len() as u64,
@@ -285,6 +287,10 @@ mod tests {
         assert_eq!(l.bytes_per_vm(), 64 * 65536 + 8192 + 8 + 32 + 128 + 65536 + 12);
         let empty = VmLayout::new(&bundle(0, 3));
         assert_eq!((empty.mem_bytes, empty.globals), (8, 3));
+        // Without memory, a VM still holds one row of the interleave (vv_init writes the image).
+        let mut wide = bundle(0, 0);
+        wide.options.interleave = 65536;
+        assert_eq!(VmLayout::new(&wide).mem_bytes, 65536);
     }
 
     #[test]

@@ -77,6 +77,9 @@ struct Opts {
     /// Compile every module with `vvc build --direct-calls`.
     #[arg(long)]
     direct_calls: bool,
+    /// Compile every module with `vvc build --interleave W` (a power of two up to 65536).
+    #[arg(long, value_name = "W", default_value_t = 1)]
+    interleave: u32,
     /// List every failure (file:line, directive, expected and got) and the failure categories.
     #[arg(long, short)]
     verbose: bool,
@@ -157,6 +160,7 @@ fn run(opts: Opts) -> Result<bool> {
     let jobs = opts.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let exec = ExecOptions { device: device(&opts), memory_budget: opts.memory_budget_mib << 20,
         direct_calls: opts.direct_calls,
+        interleave: opts.interleave,
         ..ExecOptions::default()
     };
     let units: usize = plans.iter().map(|p| p.units.len()).sum();

@@ -30,11 +30,13 @@ pub struct ExecOptions {
     pub memory_budget: u64,
     /// Compile with `vvc build --direct-calls`.
     pub direct_calls: bool,
+    /// Memory interleave (`vvc build --interleave`).
+    pub interleave: u32,
 }
 
 impl Default for ExecOptions {
     fn default() -> Self {
-        ExecOptions { device: DeviceChoice::Default, load: LoadOptions::default(), timeout: Duration::from_secs(120), memory_budget: DEFAULT_MEMORY_BUDGET, direct_calls: false }
+        ExecOptions { device: DeviceChoice::Default, load: LoadOptions::default(), timeout: Duration::from_secs(120), memory_budget: DEFAULT_MEMORY_BUDGET, direct_calls: false, interleave: 1 }
     }
 }
 
@@ -69,6 +71,7 @@ pub fn build_options(facts: Option<&ModuleFacts>, growing_vms: usize, opts: &Exe
     BuildOptions {
         heap_size: heap_pages(facts, growing_vms, opts.memory_budget) * PAGE_SIZE,
         direct_calls: opts.direct_calls,
+        interleave: opts.interleave,
         ..BuildOptions::default()
     }
 }
