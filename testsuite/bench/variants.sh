@@ -5,7 +5,8 @@
 # built with every variant at once, each in its own process with empty caches (cold build times,
 # comparable within one run only), then run at every VM count one run at a time; prints vv-run's
 # summary of each run and whether each variant's outputs (stdout, stderr, exit codes of every VM)
-# equal the first variant's.
+# equal the first variant's. Each variant's vvc options are all it gets (corpus.tsv's per-program
+# options are not added), so this is how to find which options suit a program.
 #
 #   PROGRAMS="json sortbench" VMS="16384 65536" bash testsuite/bench/variants.sh BIN STDIN \
 #       "default||" "direct|--direct-calls|" "cap64||-cl-nv-maxrregcount=64"
@@ -15,7 +16,7 @@
 # "16384 65536". KEEP=DIR keeps each variant's device binaries (PTX on NVIDIA, from vv's cache) in
 # DIR/PROGRAM-VARIANT/ to compare.
 set -u
-[ $# -ge 3 ] || { sed -n '2,16p' "$0"; exit 2; }
+[ $# -ge 3 ] || { sed -n '2,18p' "$0"; exit 2; }
 B=$(cd "$1" && pwd); STDIN=$(cd "$2" && pwd); shift 2
 VARIANTS=("$@")
 PROGRAMS=${PROGRAMS:-json sortbench nbody}; VMS=${VMS:-16384 65536}
