@@ -16,7 +16,7 @@
 # "16384 65536". KEEP=DIR keeps each variant's device binaries (PTX on NVIDIA, from vv's cache) in
 # DIR/PROGRAM-VARIANT/ to compare.
 set -u
-[ $# -ge 3 ] || { sed -n '2,18p' "$0"; exit 2; }
+[ $# -ge 3 ] || { sed -n '2,17p' "$0"; exit 2; }
 B=$(cd "$1" && pwd); STDIN=$(cd "$2" && pwd); shift 2
 VARIANTS=("$@")
 PROGRAMS=${PROGRAMS:-json sortbench nbody}; VMS=${VMS:-16384 65536}
