@@ -13,9 +13,10 @@
 //!   `image_len` up to the memory they grew to, the image, the initial globals, and state fields
 //!   RUNNING at `func` with `fp`, `pages` and `invoke` (what serving does between requests).
 //!
-//! Buffers, per VM: `mem` max_pages * 64 KiB bytes (interleaved); `stack` `stack_rows` ulongs,
-//! row-major (`stack[row * nvms + vm]`), rows `0..invoke_slots` carry invoke arguments and results
-//! as raw bits; `globals` one ulong per global (`globals[g * nvms + vm]`, at least one);
+//! Buffers, per VM: `mem` max_pages * 64 KiB bytes, at least 8 and at least the interleave
+//! (interleaved); `stack` `stack_rows` ulongs, row-major (`stack[row * nvms + vm]`), rows
+//! `0..invoke_slots` carry invoke arguments and results as raw bits; `globals` one ulong per
+//! global (`globals[g * nvms + vm]`, at least one);
 //! `state` `STATE_FIELDS` uints (`state[field * nvms + vm]`); `hc_hdr` `HC_WORDS` ulongs
 //! (`hc_hdr[vm * HC_WORDS + word]`); `hc_data` `HC_DATA_BYTES` bytes (`hc_data[vm * HC_DATA_BYTES + i]`).
 //!
