@@ -66,6 +66,16 @@ fn bad_options_are_rejected() {
     let opts = BuildOptions { interleave: 3, ..BuildOptions::default() };
     let e = compile("x.wat", b"(module)", &opts).expect_err("interleave 3");
     assert!(e.to_string().contains("--interleave"), "{e}");
+    let opts = BuildOptions { interleave: 1 << 17, ..BuildOptions::default() };
+    let e = compile("x.wat", b"(module)", &opts).expect_err("interleave past a page");
+    assert!(e.to_string().contains("--interleave"), "{e}");
+    for interleave in [1, 2, 64, 65536] {
+        compile("x.wat", b"(module)", &BuildOptions { interleave, ..BuildOptions::default() }).expect("a power of two up to a page");
+    }
+    let opts = BuildOptions { max_registers: 8, ..BuildOptions::default() };
+    let e = compile("x.wat", b"(module)", &opts).expect_err("8 registers");
+    assert!(e.to_string().contains("--max-registers"), "{e}");
+    compile("x.wat", b"(module)", &BuildOptions { max_registers: 128, ..BuildOptions::default() }).expect("128 registers");
 }
 
 fn vvc(args: &[&str], cache: &std::path::Path) -> (bool, String) {
