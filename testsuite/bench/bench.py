@@ -45,13 +45,24 @@ def read_corpus():
         for line in f:
             if line.startswith("#") or not line.strip():
                 continue
-            program, h, a, o = line.rstrip("\n").split("\t")
+            fields = line.rstrip("\n").split("\t")
+            if len(fields) != 4:
+                sys.exit(f"corpus.tsv: `{line.strip()}`: expected 4 tab-separated fields (program, heap, input, options)")
+            program, h, a, o = fields
             heap[program], args[program] = h, (None if a == "stdin" else a)
             options[program] = [] if o == "-" else o.split()
     return heap, args, options
 
 
 HEAP, ARGS, OPTIONS = read_corpus()
+
+
+def split_interleave(vvc_args):
+    """The --interleave of vvc build options (1 without one) and the other options."""
+    p = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    p.add_argument("--interleave", type=int, default=1)
+    known, others = p.parse_known_args(vvc_args)
+    return known.interleave, others
 
 
 def args_of(program, vm):
@@ -231,8 +242,7 @@ def main():
             vvk = os.path.join(work, program + ".vvk")
             heap = HEAP[program]
             vvc_args = OPTIONS[program] if a.vvc_args is None else a.vvc_args.split()
-            interleave = int(vvc_args[vvc_args.index("--interleave") + 1]) if "--interleave" in vvc_args else 1
-            others = [o for i, o in enumerate(vvc_args) if o != "--interleave" and (i == 0 or vvc_args[i - 1] != "--interleave")]
+            interleave, others = split_interleave(vvc_args)
             build = [vvc, "build", wasm, "-o", vvk, "--no-cache", "--heap-size", heap] + vvc_args
             subprocess.run(build, check=True, stderr=subprocess.DEVNULL)
             env = dict(
