@@ -46,6 +46,8 @@
 #define VV_HC_ARGS 1u
 #define VV_HC_RESULT 11u
 #define VV_HC_LEN 12u
+#define VV_HC_STDIN_AT 13u
+#define VV_HC_STDIN_LEFT 14u
 #define VV_HC_DATA_BYTES 65536u
 
 #define VV_PAGE_SIZE 65536ul
@@ -57,6 +59,7 @@ typedef struct {
     __global ulong *globals;
     __global ulong *hc_hdr;
     __global uchar *hc_data;
+    __global const uchar *stdin_data;
     uint nvms;
     uint id;
     ulong mem_bytes;
@@ -492,6 +495,31 @@ static inline uint vv_hc_apply(vm_t *vm) {
             vv_store8(vm, (ulong)dest + j, buf[at + j]);
         at += n;
     }
+    return 0u;
+}
+
+/* fd_read on fd 0 of a VM whose stdin is on the device (VV_HC_STDIN_LEFT is not 0): fills the
+   iovecs from it in order, stores the count at `nread` and errno 0 as the call's result. */
+static inline uint vv_stdin_read(vm_t *vm, uint iovs, uint count, uint nread) {
+    ulong at = VV_HC(VV_HC_STDIN_AT);
+    ulong left = VV_HC(VV_HC_STDIN_LEFT) - 1ul;
+    uint total = 0u;
+    if ((ulong)iovs + 8ul * count > vm->mem_bytes) return VV_TRAP_OOB;
+    for (uint i = 0u; i < count && left > 0ul; i++) {
+        uint ptr = vv_load32(vm, (ulong)iovs + 8ul * i);
+        uint n = (uint)min((ulong)vv_load32(vm, (ulong)iovs + 8ul * i + 4ul), left);
+        if ((ulong)ptr + n > vm->mem_bytes) return VV_TRAP_OOB;
+        for (uint j = 0u; j < n; j++)
+            vv_store8(vm, (ulong)ptr + j, vm->stdin_data[at + j]);
+        at += n;
+        left -= n;
+        total += n;
+    }
+    if ((ulong)nread + 4ul > vm->mem_bytes) return VV_TRAP_OOB;
+    vv_store32(vm, nread, total);
+    VV_HC(VV_HC_STDIN_AT) = at;
+    VV_HC(VV_HC_STDIN_LEFT) = left + 1ul;
+    VV_HC(VV_HC_RESULT) = 0ul;
     return 0u;
 }
 

@@ -6,8 +6,9 @@
 //! - `vv_init(mem, globals, image, image_len, nvms)`: writes the memory image (a buffer of
 //!   `image_len` bytes, a multiple of 8 and at least 8) into every VM's interleaved memory and the
 //!   initial globals. The host zero-fills `mem` before it.
-//! - `vv_run(mem, stack, globals, state, hc_hdr, hc_data, nvms, fuel)`: runs every VM whose status
-//!   is `STATUS_RUNNING` until it exits, traps, makes a hypercall or spends `fuel`.
+//! - `vv_run(mem, stack, globals, state, hc_hdr, hc_data, stdin, nvms, fuel)`: runs every VM whose
+//!   status is `STATUS_RUNNING` until it exits, traps, makes a hypercall or spends `fuel`. A VM
+//!   whose header word `HC_STDIN_LEFT` is not 0 reads fd 0 on the device, from `stdin`.
 //! - `vv_reset(mem, globals, state, image, image_len, nvms, list, count, func, fp, pages, invoke)`:
 //!   puts the `count` VMs whose ids are in `list` back to their start, on the device: zeros from
 //!   `image_len` up to the memory they grew to, the image, the initial globals, and state fields
@@ -19,6 +20,8 @@
 //! global (`globals[g * nvms + vm]`, at least one);
 //! `state` `STATE_FIELDS` uints (`state[field * nvms + vm]`); `hc_hdr` `HC_WORDS` ulongs
 //! (`hc_hdr[vm * HC_WORDS + word]`); `hc_data` `HC_DATA_BYTES` bytes (`hc_data[vm * HC_DATA_BYTES + i]`).
+//! `stdin` is one buffer the VMs share (at least one byte): the host packs every distinct input
+//! into it once, and each VM's `HC_STDIN_AT` points at its own.
 //!
 //! A VM starts with status RUNNING, func = `Bundle::entry_function`, resume 0,
 //! fp = `Bundle::invoke_slots`, pages = initial pages, invoke = export index or `INVOKE_COMMAND`.
@@ -63,6 +66,12 @@ pub const HC_MAX_ARGS: usize = 10;
 pub const HC_RESULT: usize = 11;
 /// Bytes the device copied into the data buffer for the host.
 pub const HC_LEN: usize = 12;
+/// Where the VM's stdin on the device goes on: a byte offset into the `stdin` buffer.
+pub const HC_STDIN_AT: usize = 13;
+/// 0: the host serves the VM's reads of fd 0 (hypercalls). Otherwise 1 + the bytes of stdin left
+/// at `HC_STDIN_AT`, and fd_read on fd 0 copies them on the device, without leaving the kernel:
+/// a VM that reads its input in pieces does not wait at every piece for the other VMs.
+pub const HC_STDIN_LEFT: usize = 14;
 pub const HC_WORDS: usize = 16;
 
 /// Per-VM hypercall data buffer. The host answers with copy-out segments laid out as

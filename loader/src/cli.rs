@@ -3,7 +3,10 @@
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
+use std::collections::hash_map::{Entry, HashMap};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 use vv_loader::{CachePolicy, DeviceChoice, DeviceSet, LoadOptions, RunConfig, Split, Stdin};
 
@@ -227,23 +230,39 @@ impl Opts {
             } else {
                 std::fs::read(file).with_context(|| format!("reading --stdin {}", file.display()))?
             };
-            return Ok(Stdin::Same(bytes));
+            return Ok(Stdin::Same(bytes.into()));
         }
         if let Some(dir) = &self.stdin_dir {
             if !dir.is_dir() {
                 bail!("--stdin-dir {} is not a directory", dir.display());
             }
-            let inputs = (0..self.vms)
-                .map(|vm| match std::fs::read(dir.join(vm.to_string())) {
-                    Ok(bytes) => Ok(bytes),
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
-                    Err(e) => Err(e).with_context(|| format!("reading {}", dir.join(vm.to_string()).display())),
-                })
-                .collect::<Result<Vec<_>>>()?;
+            let inputs = read_stdin_dir(dir, self.vms)?;
             return Ok(Stdin::PerVm(inputs));
         }
         Ok(Stdin::None)
     }
+}
+
+/// File DIR/<i> for each VM i (a missing file is empty input). A file that several names lead to
+/// (links to one input, the way a benchmark gives 65536 VMs 512 inputs) is read once and shared.
+fn read_stdin_dir(dir: &Path, vms: usize) -> Result<Vec<Arc<[u8]>>> {
+    let empty: Arc<[u8]> = Arc::from(&b""[..]);
+    let mut seen: HashMap<(u64, u64), Arc<[u8]>> = HashMap::new();
+    (0..vms)
+        .map(|vm| {
+            let path = dir.join(vm.to_string());
+            let meta = match std::fs::metadata(&path) {
+                Ok(meta) => meta,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(empty.clone()),
+                Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+            };
+            let read = || std::fs::read(&path).map(Arc::from).with_context(|| format!("reading {}", path.display()));
+            match seen.entry((meta.dev(), meta.ino())) {
+                Entry::Occupied(e) => Ok(e.get().clone()),
+                Entry::Vacant(e) => Ok(e.insert(read()?).clone()),
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -280,12 +299,18 @@ mod tests {
     }
 
     #[test]
-    fn stdin_dir_missing_files_are_empty() {
+    fn stdin_dir_reads_each_file_once() {
         let dir = std::env::temp_dir().join(format!("vv-cli-stdin-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("1"), b"one").unwrap();
-        let o = Opts::try_parse_from(["vv-run", "p.vvk", "--vms", "3", "--stdin-dir", dir.to_str().unwrap()]).unwrap();
-        assert_eq!(o.run_config().unwrap().stdin, Stdin::PerVm(vec![vec![], b"one".to_vec(), vec![]]));
+        std::fs::write(dir.join("2"), b"two").unwrap();
+        std::os::unix::fs::symlink("1", dir.join("3")).unwrap();
+        let o = Opts::try_parse_from(["vv-run", "p.vvk", "--vms", "5", "--stdin-dir", dir.to_str().unwrap()]).unwrap();
+        let Stdin::PerVm(inputs) = o.run_config().unwrap().stdin else { panic!("one input per VM") };
+        let text: Vec<&[u8]> = inputs.iter().map(|b| &b[..]).collect();
+        assert_eq!(text, [&b""[..], b"one", b"two", b"one", b""]);
+        assert!(Arc::ptr_eq(&inputs[1], &inputs[3]), "a link to a file read before shares its bytes");
+        assert!(!Arc::ptr_eq(&inputs[1], &inputs[2]));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

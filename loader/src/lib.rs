@@ -56,6 +56,7 @@ pub use vv_bundle::{abi, Bundle};
 use device_program::DeviceProgram;
 use program::Share;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How `Loader` builds and caches the device program.
@@ -91,16 +92,24 @@ pub enum Split {
     Partitions,
 }
 
-/// What each VM reads on fd 0.
+/// What each VM reads on fd 0. Inputs are shared, not copied: VMs given the same bytes (one
+/// `Arc`) hold one copy between them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum Stdin {
     /// Empty: the first read is EOF.
     #[default]
     None,
     /// The same bytes for every VM.
-    Same(Vec<u8>),
+    Same(Arc<[u8]>),
     /// One input per VM, in VM order.
-    PerVm(Vec<Vec<u8>>),
+    PerVm(Vec<Arc<[u8]>>),
+}
+
+impl Stdin {
+    /// One input per VM, from owned bytes.
+    pub fn per_vm(inputs: impl IntoIterator<Item = Vec<u8>>) -> Stdin {
+        Stdin::PerVm(inputs.into_iter().map(Arc::from).collect())
+    }
 }
 
 /// What each VM runs.

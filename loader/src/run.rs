@@ -99,15 +99,12 @@ pub fn make_contexts(bundle: &Bundle, cfg: &RunConfig, started: Instant, vms: Ra
     let empty: Arc<[u8]> = Arc::from(&b""[..]);
     let stdin_of: Box<dyn Fn(usize) -> Arc<[u8]>> = match &cfg.stdin {
         Stdin::None => Box::new(|_| empty.clone()),
-        Stdin::Same(bytes) => {
-            let shared: Arc<[u8]> = Arc::from(bytes.as_slice());
-            Box::new(move |_| shared.clone())
-        }
+        Stdin::Same(bytes) => Box::new(|_| bytes.clone()),
         Stdin::PerVm(list) => {
             if list.len() != cfg.vms {
                 return Err(RunError::Config(format!("{} stdin inputs given for {} VMs", list.len(), cfg.vms)));
             }
-            Box::new(|vm| Arc::from(list[vm].as_slice()))
+            Box::new(|vm| list[vm].clone())
         }
     };
     let env_text: Vec<String> = cfg.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
@@ -227,7 +224,8 @@ pub(crate) fn execute(
     let mut bufs = VmBuffers::allocate(&dev.context, &layout, n)?;
     trace!("[#{tag}] allocated {} for {n} VMs; vv_run {:?}", crate::device::human_bytes(layout.bytes_per_vm() * n as u64), kernels.sizes);
     let state0 = initial_state(bundle, &input.invokes);
-    let contents = InitialContents { image: &bundle.memory.image, state: &state0, invoke_rows: &input.rows };
+    let stdin: Vec<Arc<[u8]>> = input.contexts.iter().map(|c| c.stdin().clone()).collect();
+    let contents = InitialContents { image: &bundle.memory.image, state: &state0, invoke_rows: &input.rows, stdin: Some(&stdin) };
     bufs.initialize(&dev.context, &dev.queue, &init, &dev.helpers, &contents, init_sizes)?;
     bind_run_kernels(kernels.all(), &bufs, n, bundle)?;
     progress.phases.setup = start.elapsed();
@@ -343,8 +341,9 @@ pub(crate) fn bind_run_kernels(kernels: &[Kernel], bufs: &VmBuffers, n: usize, b
             kernel.set_arg(3, &bufs.state).cl("setting vv_run arguments")?;
             kernel.set_arg(4, &bufs.hc_hdr).cl("setting vv_run arguments")?;
             kernel.set_arg(5, &bufs.hc_data).cl("setting vv_run arguments")?;
-            launch::set_uint_arg(kernel, 6, n as u64).cl("setting vv_run arguments")?;
-            launch::set_uint_arg(kernel, 7, fuel).cl("setting vv_run arguments")?;
+            kernel.set_arg(6, &bufs.stdin).cl("setting vv_run arguments")?;
+            launch::set_uint_arg(kernel, 7, n as u64).cl("setting vv_run arguments")?;
+            launch::set_uint_arg(kernel, 8, fuel).cl("setting vv_run arguments")?;
         }
     }
     Ok(())
@@ -446,7 +445,7 @@ mod tests {
             vms: 4,
             invoke: Invoke::PerVm(vec![(4, vec![1, 2]), (4, vec![3, 4]), (4, vec![5, 6]), (4, vec![7, 8])]),
             args: vec!["{vm}".into()],
-            stdin: Stdin::PerVm(vec![vec![], vec![1], vec![2, 2], vec![3, 3, 3]]),
+            stdin: Stdin::per_vm([vec![], vec![1], vec![2, 2], vec![3, 3, 3]]),
             seed: Some(9),
             ..RunConfig::default()
         };
@@ -480,7 +479,7 @@ mod tests {
         let cfg = RunConfig {
             vms: 3,
             args: vec!["--id={vm}".into(), "x".into()],
-            stdin: Stdin::PerVm(vec![b"a".to_vec(), vec![], b"ccc".to_vec()]),
+            stdin: Stdin::per_vm([b"a".to_vec(), vec![], b"ccc".to_vec()]),
             env: vec![("K".into(), "V".into())],
             seed: Some(1),
             ..RunConfig::default()
@@ -489,7 +488,7 @@ mod tests {
         assert_eq!(c[2].args, vec!["prog.wasm", "--id=2", "x"]);
         assert_eq!(c[0].env, vec!["K=V"]);
         assert_eq!((c[0].stdin_left(), c[1].stdin_left(), c[2].stdin_left()), (1, 0, 3));
-        let too_many = RunConfig { vms: 2, stdin: Stdin::PerVm(vec![vec![]]), ..RunConfig::default() };
+        let too_many = RunConfig { vms: 2, stdin: Stdin::per_vm([vec![]]), ..RunConfig::default() };
         assert!(make_contexts(&bundle(), &too_many, Instant::now(), 0..2, 1).is_err());
         let huge = RunConfig { vms: 1, args: vec!["x".repeat(HC_DATA_BYTES)], ..RunConfig::default() };
         assert!(make_contexts(&bundle(), &huge, Instant::now(), 0..1, 1).unwrap_err().to_string().contains("arguments take more"));

@@ -11,7 +11,9 @@ use opencl3::context::Context;
 use opencl3::kernel::Kernel;
 use opencl3::memory::{Buffer, ClMem, CL_MEM_ALLOC_HOST_PTR, CL_MEM_COPY_HOST_PTR, CL_MEM_READ_ONLY, CL_MEM_READ_WRITE};
 use opencl3::types::CL_BLOCKING;
+use std::collections::HashMap;
 use std::ptr;
+use std::sync::Arc;
 use vv_bundle::abi::{self, HC_DATA_BYTES, HC_WORDS, STATE_FIELDS};
 use vv_bundle::Bundle;
 
@@ -159,6 +161,8 @@ pub struct InitialContents<'a> {
     pub state: &'a [u32],
     /// Invoke rows of the stack (`rows[row * nvms + vm]`); may be empty.
     pub invoke_rows: &'a [u64],
+    /// Each VM's stdin, read on the device (`abi::HC_STDIN_LEFT`); `None`: the host serves fd 0.
+    pub stdin: Option<&'a [Arc<[u8]>]>,
 }
 
 /// The device buffers of all VMs of one run.
@@ -180,6 +184,8 @@ pub struct VmBuffers {
     pub staging: Buffer<u8>,
     /// The padded memory image, on the device once `initialize` ran (`vv_reset` reads it).
     pub image: Option<Buffer<u8>>,
+    /// Every distinct stdin of the VMs, packed (one byte until `initialize` uploads them).
+    pub stdin: Buffer<u8>,
 }
 
 fn buffer<T>(context: &Context, count: u64, what: &'static str) -> Result<Buffer<T>, RunError> {
@@ -204,6 +210,7 @@ impl VmBuffers {
             staging: unsafe { Buffer::create(context, CL_MEM_READ_WRITE | CL_MEM_ALLOC_HOST_PTR, packed_bytes(nvms), ptr::null_mut()) }
                 .cl("allocating the hypercall staging buffer")?,
             image: None,
+            stdin: buffer(context, 1, "allocating the stdin buffer")?,
         })
     }
 
@@ -243,12 +250,41 @@ impl VmBuffers {
             if !invoke_rows.is_empty() {
                 queue.enqueue_write_buffer(&mut self.stack, CL_BLOCKING, 0, invoke_rows, &[]).cl("uploading invoke arguments")?;
             }
+            let (mut packed, headers) = stdin_on_device(contents.stdin, self.nvms);
+            if !packed.is_empty() {
+                self.stdin = Buffer::<u8>::create(context, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, packed.len(), packed.as_mut_ptr().cast())
+                    .cl("uploading stdin")?;
+                trace!("stdin on the device: {} for {} VMs", human_bytes(packed.len() as u64), self.nvms);
+            }
+            queue.enqueue_write_buffer(&mut self.hc_hdr, CL_BLOCKING, 0, &headers, &[]).cl("uploading hypercall headers")?;
             queue.finish().cl("initializing VMs")?;
             trace!("VMs initialized");
             self.image = Some(image_buf);
         }
         Ok(())
     }
+}
+
+/// Every distinct input of `stdin` (one `Arc` is one input, however many VMs share it) packed
+/// into one buffer, and each VM's hypercall header with `HC_STDIN_AT` / `HC_STDIN_LEFT` pointing at
+/// its own; without stdin on the device, no bytes and zeroed headers.
+fn stdin_on_device(stdin: Option<&[Arc<[u8]>]>, nvms: usize) -> (Vec<u8>, Vec<u64>) {
+    let mut headers = vec![0u64; nvms * HC_WORDS];
+    let Some(inputs) = stdin else { return (Vec::new(), headers) };
+    let mut packed = Vec::new();
+    let mut at_of: HashMap<*const u8, usize> = HashMap::new();
+    for (vm, input) in inputs.iter().enumerate().take(nvms) {
+        let at = *at_of.entry(input.as_ptr()).or_insert_with(|| {
+            packed.extend_from_slice(input);
+            packed.len() - input.len()
+        });
+        headers[vm * HC_WORDS + abi::HC_STDIN_AT] = at as u64;
+        headers[vm * HC_WORDS + abi::HC_STDIN_LEFT] = 1 + input.len() as u64;
+    }
+    if packed.is_empty() {
+        packed.push(0);
+    }
+    (packed, headers)
 }
 
 #[cfg(test)]
@@ -276,6 +312,24 @@ mod tests {
             entry_function: 3,
             command_entry: Some(0),
         }
+    }
+
+    #[test]
+    fn stdin_packs_each_input_once() {
+        let shared: Arc<[u8]> = Arc::from(&b"abc"[..]);
+        let own: Arc<[u8]> = Arc::from(&b"de"[..]);
+        let empty: Arc<[u8]> = Arc::from(&b""[..]);
+        let (packed, hdr) = stdin_on_device(Some(&[shared.clone(), own, shared, empty]), 4);
+        assert_eq!(packed, b"abcde", "the shared input once");
+        let word = |vm: usize, w: usize| hdr[vm * HC_WORDS + w];
+        let at_left = |vm| (word(vm, abi::HC_STDIN_AT), word(vm, abi::HC_STDIN_LEFT));
+        assert_eq!([at_left(0), at_left(1), at_left(2)], [(0, 4), (3, 3), (0, 4)]);
+        assert_eq!(at_left(3).1, 1, "empty input: on the device, nothing left");
+        assert_eq!(hdr.len(), 4 * HC_WORDS);
+        let (none, hdr) = stdin_on_device(None, 2);
+        assert!(none.is_empty() && hdr.iter().all(|&w| w == 0), "the host serves fd 0");
+        let (packed, _) = stdin_on_device(Some(&[Arc::from(&b""[..])]), 1);
+        assert_eq!(packed.len(), 1, "a buffer is never empty");
     }
 
     #[test]

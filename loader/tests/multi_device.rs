@@ -108,11 +108,11 @@ fn mixed_run() -> RunConfig {
         (2, vec![]),
         (5, vec![]),
     ];
-    let stdin = (0..9).map(|vm| if vm == 8 { b"!bang".to_vec() } else { format!("input of {vm}\n").repeat(vm * 40).into_bytes() }).collect();
+    let stdin = (0..9).map(|vm| if vm == 8 { b"!bang".to_vec() } else { format!("input of {vm}\n").repeat(vm * 40).into_bytes() }).collect::<Vec<_>>();
     RunConfig {
         vms: 9,
         args: vec!["--vm={vm}".into(), "x".into()],
-        stdin: Stdin::PerVm(stdin),
+        stdin: Stdin::per_vm(stdin),
         invoke: Invoke::PerVm(invoke),
         local_size: Some(1),
         seed: Some(7),

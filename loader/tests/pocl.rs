@@ -53,7 +53,7 @@ fn exports_stdin_args_and_launch_limit() {
     let cfg = RunConfig {
         vms: 5,
         args: vec!["--id={vm}".into(), "x y".into()],
-        stdin: Stdin::PerVm(vec![vec![], input.clone(), vec![], vec![], b"short".to_vec()]),
+        stdin: Stdin::per_vm([vec![], input.clone(), vec![], vec![], b"short".to_vec()]),
         invoke: Invoke::PerVm(vec![(1, vec![40, 2]), (2, vec![]), (3, vec![]), (4, vec![]), (2, vec![])]),
         max_launches: Some(30),
         local_size: Some(1),
@@ -126,7 +126,7 @@ fn timeout_reports_running_vms_and_same_stdin_reaches_all() {
     let Some(loader) = load(bundle(6, KERNELS), &no_cache()) else { return };
     let cfg = RunConfig {
         vms: 3,
-        stdin: Stdin::Same(b"shared input".to_vec()),
+        stdin: Stdin::Same(b"shared input"[..].into()),
         invoke: Invoke::PerVm(vec![(2, vec![]), (4, vec![]), (2, vec![])]),
         timeout: Some(std::time::Duration::from_millis(200)),
         ..RunConfig::default()

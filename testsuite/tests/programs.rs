@@ -146,7 +146,7 @@ fn check(case: Case) {
     let cfg = RunConfig {
         vms: n,
         args: case.args.iter().map(|a| a.to_string()).collect(),
-        stdin: case.stdin.clone().map(Stdin::PerVm).unwrap_or_default(),
+        stdin: case.stdin.clone().map(Stdin::per_vm).unwrap_or_default(),
         ..RunConfig::default()
     };
     let split = match std::env::var("VV_PROGRAMS_SPLIT").as_deref() {

@@ -1145,6 +1145,14 @@ impl<'a> FunctionWriter<'a> {
                 let h = self.stack.len();
                 let below = self.stack.clone();
                 let live = self.live_after_call();
+                let (rid, rlabel) = self.new_resume(live.clone(), below, ResumeKind::Hypercall);
+                if call == HostCall::FdRead {
+                    // A VM whose stdin is on the device reads it there and goes on at once.
+                    self.line(format!("if ({} == 0u && VV_HC(VV_HC_STDIN_LEFT) != 0ul) {{", args[0]));
+                    self.line(format!("    VV_TRAP_IF(vv_stdin_read(vm, {}, {}, {}));", args[1], args[2], args[3]));
+                    self.line(format!("    goto {rlabel};"));
+                    self.line("}");
+                }
                 self.spill(&live, h);
                 for (i, a) in args.iter().enumerate() {
                     self.line(format!("VV_HC(VV_HC_ARGS + {i}u) = (ulong){a};"));
@@ -1155,7 +1163,6 @@ impl<'a> FunctionWriter<'a> {
                     CopyIn::IovecList => self.line(format!("VV_TRAP_IF(vv_hc_copy_iovec_list(vm, {}, {}));", args[1], args[2])),
                     CopyIn::Range => self.line(format!("VV_TRAP_IF(vv_hc_copy_range(vm, {}, {}));", args[0], args[1])),
                 }
-                let (rid, rlabel) = self.new_resume(live, below, ResumeKind::Hypercall);
                 self.line(format!("VV_HYPERCALL({}u, {rid}u); /* {} */", call as u32, call.name()));
                 self.label_line(&rlabel);
                 if returns {

@@ -92,7 +92,7 @@ impl<'a> Pool<'a> {
             Style::Resident => abi::STATUS_RUNNING,
         };
         state[abi::STATE_STATUS * n..][..n].fill(first);
-        let contents = InitialContents { image: &bundle.memory.image, state: &state, invoke_rows: &[] };
+        let contents = InitialContents { image: &bundle.memory.image, state: &state, invoke_rows: &[], stdin: None };
         bufs.initialize(&dev.context, &dev.queue, &init, &dev.helpers, &contents, init_sizes)?;
         let started = Instant::now();
         let mut rng = SplitMix64::new(cfg.seed.unwrap_or_else(os_seed));

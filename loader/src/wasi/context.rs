@@ -39,6 +39,11 @@ impl VmContext {
     }
 
     /// Stdin bytes not read yet.
+    /// All of the VM's stdin, read or not.
+    pub fn stdin(&self) -> &Arc<[u8]> {
+        &self.stdin
+    }
+
     pub fn stdin_left(&self) -> usize {
         self.stdin.len() - self.stdin_pos
     }
