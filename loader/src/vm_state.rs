@@ -161,8 +161,8 @@ pub struct InitialContents<'a> {
     pub state: &'a [u32],
     /// Invoke rows of the stack (`rows[row * nvms + vm]`); may be empty.
     pub invoke_rows: &'a [u64],
-    /// Each VM's stdin, read on the device (`abi::HC_STDIN_LEFT`); `None`: the host serves fd 0.
-    pub stdin: Option<&'a [Arc<[u8]>]>,
+    /// Each VM's stdin, read on the device, or none (the host serves fd 0).
+    pub stdin: &'a DeviceStdin,
 }
 
 /// The device buffers of all VMs of one run.
@@ -250,13 +250,13 @@ impl VmBuffers {
             if !invoke_rows.is_empty() {
                 queue.enqueue_write_buffer(&mut self.stack, CL_BLOCKING, 0, invoke_rows, &[]).cl("uploading invoke arguments")?;
             }
-            let (mut packed, headers) = stdin_on_device(contents.stdin, self.nvms);
-            if !packed.is_empty() {
-                self.stdin = Buffer::<u8>::create(context, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, packed.len(), packed.as_mut_ptr().cast())
-                    .cl("uploading stdin")?;
-                trace!("stdin on the device: {} for {} VMs", human_bytes(packed.len() as u64), self.nvms);
+            let stdin = contents.stdin;
+            if !stdin.packed.is_empty() {
+                self.stdin = Buffer::<u8>::create(context, CL_MEM_READ_ONLY, stdin.packed.len(), ptr::null_mut()).cl("allocating the stdin buffer")?;
+                queue.enqueue_write_buffer(&mut self.stdin, CL_BLOCKING, 0, &stdin.packed, &[]).cl("uploading stdin")?;
+                trace!("stdin on the device: {} for {} VMs", human_bytes(stdin.bytes()), self.nvms);
             }
-            queue.enqueue_write_buffer(&mut self.hc_hdr, CL_BLOCKING, 0, &headers, &[]).cl("uploading hypercall headers")?;
+            queue.enqueue_write_buffer(&mut self.hc_hdr, CL_BLOCKING, 0, &stdin.headers, &[]).cl("uploading hypercall headers")?;
             queue.finish().cl("initializing VMs")?;
             trace!("VMs initialized");
             self.image = Some(image_buf);
@@ -265,26 +265,58 @@ impl VmBuffers {
     }
 }
 
-/// Every distinct input of `stdin` (one `Arc` is one input, however many VMs share it) packed
-/// into one buffer, and each VM's hypercall header with `HC_STDIN_AT` / `HC_STDIN_LEFT` pointing at
-/// its own; without stdin on the device, no bytes and zeroed headers.
-fn stdin_on_device(stdin: Option<&[Arc<[u8]>]>, nvms: usize) -> (Vec<u8>, Vec<u64>) {
-    let mut headers = vec![0u64; nvms * HC_WORDS];
-    let Some(inputs) = stdin else { return (Vec::new(), headers) };
-    let mut packed = Vec::new();
-    let mut at_of: HashMap<*const u8, usize> = HashMap::new();
-    for (vm, input) in inputs.iter().enumerate().take(nvms) {
-        let at = *at_of.entry(input.as_ptr()).or_insert_with(|| {
-            packed.extend_from_slice(input);
-            packed.len() - input.len()
-        });
-        headers[vm * HC_WORDS + abi::HC_STDIN_AT] = at as u64;
-        headers[vm * HC_WORDS + abi::HC_STDIN_LEFT] = 1 + input.len() as u64;
+/// The VMs' stdin as the device holds it: every distinct input (one `Arc` is one input, however
+/// many VMs share it) packed into one buffer, and each VM's hypercall header with `HC_STDIN_AT` /
+/// `HC_STDIN_LEFT` pointing at its own. Without stdin on the device, no bytes and zeroed headers
+/// (the host serves fd 0).
+pub struct DeviceStdin {
+    packed: Vec<u8>,
+    headers: Vec<u64>,
+}
+
+impl DeviceStdin {
+    pub fn new(inputs: Option<&[Arc<[u8]>]>, nvms: usize) -> DeviceStdin {
+        let mut headers = vec![0u64; nvms * HC_WORDS];
+        let Some(inputs) = inputs else { return DeviceStdin { packed: Vec::new(), headers } };
+        let mut packed = Vec::new();
+        let mut at_of: HashMap<*const u8, usize> = HashMap::new();
+        for (vm, input) in inputs.iter().enumerate().take(nvms) {
+            let at = *at_of.entry(input.as_ptr()).or_insert_with(|| {
+                packed.extend_from_slice(input);
+                packed.len() - input.len()
+            });
+            headers[vm * HC_WORDS + abi::HC_STDIN_AT] = at as u64;
+            headers[vm * HC_WORDS + abi::HC_STDIN_LEFT] = 1 + input.len() as u64;
+        }
+        if packed.is_empty() {
+            packed.push(0);
+        }
+        DeviceStdin { packed, headers }
     }
-    if packed.is_empty() {
-        packed.push(0);
+
+    /// Bytes of the packed inputs on the device.
+    pub fn bytes(&self) -> u64 {
+        self.packed.len() as u64
     }
-    (packed, headers)
+
+    /// Checks that the packed inputs fit beside `nvms` VMs of `layout` on `dev`.
+    pub fn check_fit(&self, layout: &VmLayout, nvms: u64, dev: &DeviceInfo) -> Result<(), RunError> {
+        let vms = nvms.saturating_mul(layout.bytes_per_vm()).saturating_add(layout.fixed_bytes());
+        let usable = (dev.global_mem as f64 * GLOBAL_MEM_HEADROOM) as u64;
+        let fits = self.bytes() <= dev.buffer_limit() && vms.saturating_add(self.bytes()) <= usable;
+        if fits {
+            return Ok(());
+        }
+        Err(RunError::Config(format!(
+            "the VMs' stdin inputs take {} on {} beside the {} its {nvms} VMs need, more than its {} of global memory ({:.0}% usable) or its largest buffer ({}): run fewer VMs or give smaller inputs",
+            human_bytes(self.bytes()),
+            dev.name,
+            human_bytes(vms),
+            human_bytes(dev.global_mem),
+            GLOBAL_MEM_HEADROOM * 100.0,
+            human_bytes(dev.buffer_limit())
+        )))
+    }
 }
 
 #[cfg(test)]
@@ -319,17 +351,28 @@ mod tests {
         let shared: Arc<[u8]> = Arc::from(&b"abc"[..]);
         let own: Arc<[u8]> = Arc::from(&b"de"[..]);
         let empty: Arc<[u8]> = Arc::from(&b""[..]);
-        let (packed, hdr) = stdin_on_device(Some(&[shared.clone(), own, shared, empty]), 4);
-        assert_eq!(packed, b"abcde", "the shared input once");
-        let word = |vm: usize, w: usize| hdr[vm * HC_WORDS + w];
+        let d = DeviceStdin::new(Some(&[shared.clone(), own, shared, empty]), 4);
+        assert_eq!(d.packed, b"abcde", "the shared input once");
+        let word = |vm: usize, w: usize| d.headers[vm * HC_WORDS + w];
         let at_left = |vm| (word(vm, abi::HC_STDIN_AT), word(vm, abi::HC_STDIN_LEFT));
         assert_eq!([at_left(0), at_left(1), at_left(2)], [(0, 4), (3, 3), (0, 4)]);
         assert_eq!(at_left(3).1, 1, "empty input: on the device, nothing left");
-        assert_eq!(hdr.len(), 4 * HC_WORDS);
-        let (none, hdr) = stdin_on_device(None, 2);
-        assert!(none.is_empty() && hdr.iter().all(|&w| w == 0), "the host serves fd 0");
-        let (packed, _) = stdin_on_device(Some(&[Arc::from(&b""[..])]), 1);
-        assert_eq!(packed.len(), 1, "a buffer is never empty");
+        assert_eq!(d.headers.len(), 4 * HC_WORDS);
+        let none = DeviceStdin::new(None, 2);
+        assert!(none.packed.is_empty() && none.headers.iter().all(|&w| w == 0), "the host serves fd 0");
+        assert_eq!(DeviceStdin::new(Some(&[Arc::from(&b""[..])]), 1).bytes(), 1, "a buffer is never empty");
+    }
+
+    #[test]
+    fn stdin_must_fit_beside_the_vms() {
+        let layout = VmLayout::new(&bundle(1, 0));
+        let mut dev = DeviceInfo::fake(0, "pocl", DeviceKind::Cpu, "p");
+        dev.global_mem = 100 << 20;
+        dev.max_alloc = 1 << 30;
+        let stdin = |mib: usize| DeviceStdin::new(Some(&[Arc::from(vec![7u8; mib << 20])]), 1);
+        assert!(stdin(1).check_fit(&layout, 1, &dev).is_ok());
+        let err = stdin(30).check_fit(&layout, 1, &dev).unwrap_err().to_string();
+        assert!(err.contains("stdin inputs take 30.0 MiB") && err.contains("run fewer VMs or give smaller inputs"), "{err}");
     }
 
     #[test]
