@@ -53,7 +53,8 @@ Environment:
   VV_CACHE_DIR         where device binaries are cached (else $XDG_CACHE_HOME/vv, else ~/.cache/vv);
   VV_TRACE=1           print each setup step, launch and hypercall round on stderr
   VV_IGNORE_MAX_ALLOC=1  let one buffer exceed the device's CL_DEVICE_MAX_MEM_ALLOC_SIZE
-                       (always so on NVIDIA, whose driver allows it)";
+                       (always so on NVIDIA, whose driver allows it)
+  VV_HOST_STDIN=1      serve every read of stdin as a hypercall instead of on the device (to compare)";
 
 /// Run a compiled WebAssembly program (a .vvk bundle from `vvc build`) as many independent VMs
 /// on an OpenCL device, one VM per work-item; their WASI calls are served by the host.

@@ -598,7 +598,7 @@ impl<'a> FunctionWriter<'a> {
             if self.plain {
                 // No resume point: fuel may run into debt here, bounded so that a loop that
                 // never ends stops its VM instead of the whole launch.
-                self.line("if (--vm->fuel < VV_FUEL_FLOOR) VV_TRAP(VV_TRAP_RUNAWAY);");
+                self.line("if (VV_TICK() < VV_FUEL_FLOOR) VV_TRAP(VV_TRAP_RUNAWAY);");
                 self.frames.push(Frame { seq, kind, label: label.clone(), base, branch_types, results: results.clone() });
                 self.seq(seq)?;
                 self.frames.pop();
@@ -609,7 +609,7 @@ impl<'a> FunctionWriter<'a> {
             // Out of fuel: leave through the function's one `vv_yield` block, which saves what
             // any loop head needs.
             let (rid, rlabel) = self.new_resume(live, stack, ResumeKind::LoopHead);
-            self.line(format!("if (--vm->fuel <= 0) {{ vm->resume = {rid}u; goto vv_yield; }}"));
+            self.line(format!("if (VV_TICK() <= 0) {{ vm->resume = {rid}u; goto vv_yield; }}"));
             self.label_line(&rlabel);
         }
         self.frames.push(Frame { seq, kind, label: label.clone(), base, branch_types, results: results.clone() });
