@@ -81,12 +81,13 @@ typedef struct {
    1 / (the lanes of its warp running it), so that the sum over a warp's VMs counts the warp's
    issues of it and ticks / (32 x issues) is the share of lanes doing work (printed per VM and
    launch on stdout by `vv_run`). */
-/* NVIDIA only (inline PTX; vv-run defines VV_WARP_SYNC there, `--cl-options=-DVV_NO_WARP_SYNC`
-   turns it off): the dispatcher waits, at the top of every round, for the lanes of its warp that
-   have not exited, so that lanes split by a branch run together again instead of one group after
-   the other (H100, 16384 VMs: nbody's kernel 33% faster, wordfreq 14%, sortbench 6%, json 5%,
-   scrypt and regex unchanged). Every lane still running comes back to the dispatcher and a lane
-   whose VM stopped leaves the kernel, so the wait always ends. */
+/* NVIDIA only (inline PTX; vv-run defines VV_WARP_SYNC on GPUs from Volta on, and
+   `--cl-options=-DVV_NO_WARP_SYNC` turns it off): the dispatcher waits, at the top of every
+   round, for the lanes of its warp that have not exited, so that lanes split by a branch run
+   together again instead of one group after the other (H100, 16384 VMs: nbody's kernel 33%
+   faster, wordfreq 14%, sortbench 6%, json 5%, scrypt and regex unchanged). Every lane still
+   running comes back to the dispatcher and a lane whose VM stopped leaves the kernel, so the wait
+   always ends. */
 #if defined(VV_WARP_SYNC) && !defined(VV_NO_WARP_SYNC)
 #define VV_RECONVERGE() __asm__ volatile("bar.warp.sync -1;" ::: "memory")
 #else

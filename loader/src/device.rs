@@ -70,6 +70,9 @@ pub struct DeviceInfo {
     pub compute_units: u32,
     /// `CL_DEVICE_MAX_CLOCK_FREQUENCY` in MHz (0 if unknown).
     pub clock_mhz: u32,
+    /// NVIDIA's compute capability, major number (`CL_DEVICE_COMPUTE_CAPABILITY_MAJOR_NV`; 0 on
+    /// other devices or if unknown).
+    pub nv_compute_major: u32,
     pub(crate) device: Device,
 }
 
@@ -89,6 +92,12 @@ impl DeviceInfo {
     /// Whether NVIDIA's OpenCL driver runs the device (it takes `-cl-nv-*` build options).
     pub fn is_nvidia(&self) -> bool {
         self.platform.contains("NVIDIA")
+    }
+
+    /// Whether kernels may bring a warp's lanes together with `bar.warp.sync` wherever they are:
+    /// NVIDIA GPUs from Volta (compute capability 7) on schedule a warp's lanes independently.
+    pub fn has_warp_sync(&self) -> bool {
+        self.is_nvidia() && self.nv_compute_major >= 7
     }
 
     /// How much work the device does at once, for sharing VMs between devices: compute units x
@@ -117,6 +126,7 @@ impl DeviceInfo {
             max_alloc: 0,
             compute_units: 0,
             clock_mhz: 0,
+            nv_compute_major: 0,
             device: Device::new(std::ptr::null_mut()),
         }
     }
@@ -215,6 +225,7 @@ pub fn enumerate() -> Result<Vec<DeviceInfo>, DeviceError> {
                 max_alloc: device.max_mem_alloc_size().unwrap_or(0),
                 compute_units: device.max_compute_units().unwrap_or(0),
                 clock_mhz: device.max_clock_frequency().unwrap_or(0),
+                nv_compute_major: if platform_name.contains("NVIDIA") { device.compute_capability_major_nv().unwrap_or(0) } else { 0 },
                 device,
             });
         }

@@ -97,10 +97,10 @@ pub const CPU_OPT_DISABLE_LINES: usize = 5000;
 /// divide/sqrt where the device offers it, no optimization for large programs on CPU devices, and
 /// the bundle's register cap on NVIDIA (`vvc build --max-registers`; `-cl-nv-maxrregcount` in
 /// `extra` wins). Uncapped by default: a cap fits more VMs at once but slows some programs (json
-/// +34% at 65536 VMs with 128 on an H100; testsuite/bench/RESULTS.md). On NVIDIA also
-/// `-DVV_WARP_SYNC`: the dispatcher brings its warp's lanes together at every round (nbody's
-/// kernel 33% faster, wordfreq's 14%, none slower on an H100); `-DVV_NO_WARP_SYNC` in `extra`
-/// turns it off.
+/// +34% at 65536 VMs with 128 on an H100; testsuite/bench/RESULTS.md). On NVIDIA GPUs from
+/// Volta on also `-DVV_WARP_SYNC`: the dispatcher brings its warp's lanes together at every round
+/// (nbody's kernel 33% faster, wordfreq's 14%, none slower on an H100); `-DVV_NO_WARP_SYNC` in
+/// `extra` turns it off.
 pub fn build_options(dev: &DeviceInfo, source_lines: usize, build: &BuildOptions, extra: &str) -> String {
     let mut opts = Vec::new();
     if dev.device.single_fp_config().unwrap_or(0) & CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT != 0 {
@@ -112,7 +112,7 @@ pub fn build_options(dev: &DeviceInfo, source_lines: usize, build: &BuildOptions
     if build.max_registers > 0 && dev.is_nvidia() && !extra.contains("-cl-nv-maxrregcount") {
         opts.push(format!("-cl-nv-maxrregcount={}", build.max_registers));
     }
-    if dev.is_nvidia() && !extra.contains("WARP_SYNC") {
+    if dev.has_warp_sync() && !extra.contains("WARP_SYNC") {
         opts.push("-DVV_WARP_SYNC".to_string());
     }
     if !extra.trim().is_empty() {
@@ -496,7 +496,8 @@ mod tests {
     #[test]
     fn register_cap_only_on_nvidia() {
         let capped = BuildOptions { max_registers: 128, ..BuildOptions::default() };
-        let nv = DeviceInfo::fake(1, "NVIDIA H100", DeviceKind::Gpu, "NVIDIA CUDA");
+        let mut nv = DeviceInfo::fake(1, "NVIDIA H100", DeviceKind::Gpu, "NVIDIA CUDA");
+        nv.nv_compute_major = 9;
         let pocl = DeviceInfo::fake(0, "pthread-x", DeviceKind::Cpu, "Portable Computing Language");
         assert_eq!(build_options(&nv, 10, &capped, ""), "-cl-nv-maxrregcount=128 -DVV_WARP_SYNC");
         assert_eq!(build_options(&nv, 10, &BuildOptions::default(), ""), "-DVV_WARP_SYNC");
@@ -505,12 +506,15 @@ mod tests {
     }
 
     #[test]
-    fn warp_sync_only_on_nvidia_unless_turned_off() {
-        let nv = DeviceInfo::fake(1, "NVIDIA H100", DeviceKind::Gpu, "NVIDIA CUDA");
+    fn warp_sync_on_nvidia_from_volta_unless_turned_off() {
+        let mut nv = DeviceInfo::fake(1, "NVIDIA H100", DeviceKind::Gpu, "NVIDIA CUDA");
+        nv.nv_compute_major = 9;
         let pocl = DeviceInfo::fake(0, "pthread-x", DeviceKind::Cpu, "Portable Computing Language");
         let plain = BuildOptions::default();
         assert_eq!(build_options(&pocl, 10, &plain, ""), "", "inline PTX: NVIDIA only");
         assert_eq!(build_options(&nv, 10, &plain, "-DVV_NO_WARP_SYNC"), "-DVV_NO_WARP_SYNC");
+        nv.nv_compute_major = 6;
+        assert_eq!(build_options(&nv, 10, &plain, ""), "", "before Volta a warp's lanes run in step");
     }
 
     #[test]
