@@ -160,3 +160,44 @@ fn stdin_read_on_the_device() {
     let inputs: Vec<Vec<u8>> = (0..VMS).map(|vm| format!("vm {vm}:").repeat(vm % 7).into_bytes()).collect();
     check_program("wat/stdin_pieces.wat", Some(inputs));
 }
+
+/// The same program and inputs with stdin read through hypercalls (`VV_HOST_STDIN=1`, the path
+/// `vv-run serve` takes) and on the device: the same output, the reference's, and the device
+/// path without a launch per read.
+#[test]
+fn stdin_read_by_the_host_matches_the_device() {
+    const N: usize = 16;
+    let rel = "wat/stdin_pieces.wat";
+    let wasm = read(rel);
+    let bundle = compile(rel, &BuildOptions::default());
+    let name = bundle.source_name.clone();
+    let dir = std::env::temp_dir().join(format!("vv-host-stdin-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("in")).unwrap();
+    std::fs::write(dir.join("t.vvk"), vv_bundle::write_bundle(&bundle).unwrap()).unwrap();
+    let inputs: Vec<Vec<u8>> = (0..N).map(|vm| format!("input {vm};").repeat(vm).into_bytes()).collect();
+    for (vm, input) in inputs.iter().enumerate() {
+        std::fs::write(dir.join("in").join(vm.to_string()), input).unwrap();
+    }
+    let run = |host: bool, out: &str| {
+        let mut cmd = std::process::Command::new(vv_run_bin());
+        cmd.args(["t.vvk", "--vms", &N.to_string(), "--stdin-dir", "in", "--out-dir", out]).current_dir(&dir);
+        cmd.env("VV_CACHE_DIR", dir.join("cache")).env_remove("VV_HOST_STDIN");
+        if host {
+            cmd.env("VV_HOST_STDIN", "1");
+        }
+        let output = cmd.output().expect("vv-run starts");
+        let err = String::from_utf8_lossy(&output.stderr).into_owned();
+        for (vm, input) in inputs.iter().enumerate() {
+            let want = reference::run_command(&wasm, std::slice::from_ref(&name), &[], input);
+            let stdout = std::fs::read(dir.join(out).join(format!("{vm}.out"))).unwrap_or_else(|e| panic!("vm {vm}: {e}; vv-run said:\n{err}"));
+            assert_eq!(stdout, want.stdout, "vm {vm} stdout, stdin by the host: {host}; vv-run said:\n{err}");
+        }
+        let launches: u64 = err.split(" launches,").next().and_then(|s| s.rsplit(' ').next()).and_then(|n| n.parse().ok()).unwrap_or_else(|| panic!("no launch count:\n{err}"));
+        launches
+    };
+    let on_device = run(false, "device");
+    let by_host = run(true, "host");
+    assert!(on_device < by_host, "reads on the device take no launches: {on_device} launches against {by_host}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
