@@ -81,7 +81,7 @@ impl DeviceInfo {
     /// whose driver allocates and uses far larger buffers (a 64 GiB one on an H200 reporting
     /// 35 GiB, driver 580), and where `VV_IGNORE_MAX_ALLOC` is set: then global memory bounds it.
     pub fn buffer_limit(&self) -> u64 {
-        let ignore = self.is_nvidia() || std::env::var_os("VV_IGNORE_MAX_ALLOC").is_some_and(|v| !v.is_empty() && v != "0");
+        let ignore = self.is_nvidia() || crate::env_flag("VV_IGNORE_MAX_ALLOC");
         if ignore {
             self.global_mem.max(self.max_alloc)
         } else {

@@ -59,6 +59,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// Whether environment variable `name` is set to something other than empty or `0`.
+pub(crate) fn env_flag(name: &str) -> bool {
+    std::env::var_os(name).is_some_and(|v| !v.is_empty() && v != "0")
+}
+
 /// How `Loader` builds and caches the device program.
 #[derive(Debug, Clone, Default)]
 pub struct LoadOptions {

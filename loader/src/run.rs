@@ -223,7 +223,7 @@ pub(crate) fn execute(
     let layout = VmLayout::new(bundle);
     let inputs: Vec<Arc<[u8]>> = input.contexts.iter().map(|c| c.stdin().clone()).collect();
     // VV_HOST_STDIN=1: every read of stdin a hypercall, as before stdin moved to the device.
-    let on_host = std::env::var_os("VV_HOST_STDIN").is_some_and(|v| !v.is_empty() && v != "0");
+    let on_host = crate::env_flag("VV_HOST_STDIN");
     let stdin = DeviceStdin::new((!on_host).then_some(&inputs[..]), n);
     stdin.check_fit(&layout, n as u64, &dev.device)?;
     let mut bufs = VmBuffers::allocate(&dev.context, &layout, n)?;

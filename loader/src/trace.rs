@@ -5,7 +5,7 @@ use std::sync::OnceLock;
 
 pub(crate) fn enabled() -> bool {
     static ON: OnceLock<bool> = OnceLock::new();
-    *ON.get_or_init(|| std::env::var_os("VV_TRACE").is_some_and(|v| !v.is_empty() && v != "0"))
+    *ON.get_or_init(|| crate::env_flag("VV_TRACE"))
 }
 
 /// `eprintln!` prefixed with `vv-trace:`, only when tracing is on.

@@ -20,6 +20,11 @@ use vv_bundle::Bundle;
 /// Share of `CL_DEVICE_GLOBAL_MEM_SIZE` the VM buffers may take.
 pub const GLOBAL_MEM_HEADROOM: f64 = 0.9;
 
+/// The bytes of `global_mem` the VMs may take: all but the headroom.
+fn usable_bytes(global_mem: u64) -> u64 {
+    (global_mem as f64 * GLOBAL_MEM_HEADROOM) as u64
+}
+
 #[derive(Debug, thiserror::Error)]
 #[error("{nvms} VMs do not fit on {device}: {reason}; at most {max_vms} VMs fit (each VM needs {per_vm}: {breakdown}). Run fewer VMs or build with a smaller heap (`vvc build --heap-size`)")]
 pub struct FitError {
@@ -82,7 +87,7 @@ impl VmLayout {
 
     /// The most VMs that fit in `global_mem` (with headroom) and in `max_alloc` per buffer.
     pub fn max_vms(&self, global_mem: u64, max_alloc: u64) -> u64 {
-        let usable = ((global_mem as f64 * GLOBAL_MEM_HEADROOM) as u64).saturating_sub(self.fixed_bytes());
+        let usable = usable_bytes(global_mem).saturating_sub(self.fixed_bytes());
         let by_total = usable / self.bytes_per_vm();
         let by_alloc = self.buffers().iter().map(|&(_, b)| max_alloc / b.max(1)).min().unwrap_or(0);
         by_total.min(by_alloc).min(u32::MAX as u64)
@@ -99,7 +104,7 @@ impl VmLayout {
         let total = (nvms as u128 * self.bytes_per_vm() as u128).min(u64::MAX as u128) as u64;
         let (name, biggest) = self.buffers().into_iter().max_by_key(|b| b.1).unwrap();
         let biggest_total = (nvms as u128 * biggest as u128).min(u64::MAX as u128) as u64;
-        let usable = (dev.global_mem as f64 * GLOBAL_MEM_HEADROOM) as u64;
+        let usable = usable_bytes(dev.global_mem);
         let reason = if nvms > u32::MAX as u64 {
             "the VM count must fit 32 bits".to_string()
         } else if total.saturating_add(self.fixed_bytes()) > usable {
@@ -302,7 +307,7 @@ impl DeviceStdin {
     /// Checks that the packed inputs fit beside `nvms` VMs of `layout` on `dev`.
     pub fn check_fit(&self, layout: &VmLayout, nvms: u64, dev: &DeviceInfo) -> Result<(), RunError> {
         let vms = nvms.saturating_mul(layout.bytes_per_vm()).saturating_add(layout.fixed_bytes());
-        let usable = (dev.global_mem as f64 * GLOBAL_MEM_HEADROOM) as u64;
+        let usable = usable_bytes(dev.global_mem);
         let fits = self.bytes() <= dev.buffer_limit() && vms.saturating_add(self.bytes()) <= usable;
         if fits {
             return Ok(());
