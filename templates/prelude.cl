@@ -76,11 +76,6 @@ typedef struct {
 #endif
 } vm_t;
 
-/* Spends one unit of fuel: at every loop back edge and dispatcher entry. Diagnostic
-   (`vv-run --cl-options=-DVV_COUNT_LANES`, NVIDIA only: inline PTX): each tick also adds
-   1 / (the lanes of its warp running it), so that the sum over a warp's VMs counts the warp's
-   issues of it and ticks / (32 x issues) is the share of lanes doing work (printed per VM and
-   launch on stdout by `vv_run`). */
 /* NVIDIA only (inline PTX; vv-run defines VV_WARP_SYNC on GPUs from Volta on, and
    `--cl-options=-DVV_NO_WARP_SYNC` turns it off): the dispatcher waits, at the top of every
    round, for the lanes of its warp that have not exited, so that lanes split by a branch run
@@ -94,6 +89,11 @@ typedef struct {
 #define VV_RECONVERGE()
 #endif
 
+/* Spends one unit of fuel: at every loop back edge and dispatcher entry. Diagnostic
+   (`vv-run --cl-options=-DVV_COUNT_LANES`, NVIDIA only: inline PTX): each tick also adds
+   1 / (the lanes of its warp running it), so that the sum over a warp's VMs counts the warp's
+   issues of it and ticks / (32 x issues) is the share of lanes doing work (printed per VM and
+   launch on stdout by `vv_run`). */
 #ifdef VV_COUNT_LANES
 static inline uint vv_active_lanes(void) {
     uint mask;

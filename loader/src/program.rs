@@ -99,7 +99,8 @@ pub const CPU_OPT_DISABLE_LINES: usize = 5000;
 /// `extra` wins). Uncapped by default: a cap fits more VMs at once but slows some programs (json
 /// +34% at 65536 VMs with 128 on an H100; testsuite/bench/RESULTS.md). On NVIDIA GPUs from
 /// Volta on also `-DVV_WARP_SYNC`: the dispatcher brings its warp's lanes together at every round
-/// (nbody's kernel 33% faster, wordfreq's 14%, none slower on an H100); `-DVV_NO_WARP_SYNC` in
+/// (nbody's kernel 33% faster, wordfreq's 14%, none of six programs measured on an H100 slower
+/// by more than 0.4%); `-DVV_NO_WARP_SYNC` in
 /// `extra` turns it off.
 pub fn build_options(dev: &DeviceInfo, source_lines: usize, build: &BuildOptions, extra: &str) -> String {
     let mut opts = Vec::new();
