@@ -100,8 +100,7 @@ pub const CPU_OPT_DISABLE_LINES: usize = 5000;
 /// +34% at 65536 VMs with 128 on an H100; testsuite/bench/RESULTS.md). On NVIDIA GPUs from
 /// Volta on also `-DVV_WARP_SYNC`: the dispatcher brings its warp's lanes together at every round
 /// (nbody's kernel 33% faster, wordfreq's 14%, none of six programs measured on an H100 slower
-/// by more than 0.4%); `-DVV_NO_WARP_SYNC` in
-/// `extra` turns it off.
+/// by more than 0.4%); `-DVV_NO_WARP_SYNC` in `extra` turns it off.
 pub fn build_options(dev: &DeviceInfo, source_lines: usize, build: &BuildOptions, extra: &str) -> String {
     let mut opts = Vec::new();
     if dev.device.single_fp_config().unwrap_or(0) & CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT != 0 {
