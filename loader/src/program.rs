@@ -243,6 +243,7 @@ pub fn load_or_build_shared(
     let (policy, cache_dir) = (opts.cache, opts.cache_dir.as_deref());
     let sources = which.sources(bundle);
     let options = build_options(dev, which.largest_lines(bundle), &bundle.options, &opts.extra_build_options);
+    trace!("build options for {}: {options:?}", dev.name);
     let lead = matches!(share, Share::Lead);
     let (by_helper, helper_notes) = match (&opts.build_helper, share) {
         (Some(helper), Share::None | Share::Lead) if sources.len() > 1 && build_helper::wanted(dev) => {
