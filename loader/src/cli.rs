@@ -30,6 +30,9 @@ Examples:
     vv-run prog.vvk --vms 100000 --devices all --out-dir results -- {vm}
     vv-run prog.vvk --vms 100000 --devices 0,2
 
+  Run a million VMs, 65536 at a time (a VM that stops hands its place to the next):
+    vv-run prog.vvk --vms 1000000 --resident 65536 --out-dir results -- {vm}
+
   Bound a run that may not finish (VMs still running are reported with their function):
     vv-run prog.vvk --vms 64 --timeout 30 --max-launches 100000
 
@@ -102,6 +105,12 @@ pub struct Opts {
     /// Write DIR/<i>.out, DIR/<i>.err and DIR/status.json for every VM.
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
+
+    /// Keep at most N VMs on the device at once (on each device, with --devices): when a VM
+    /// stops, the next VM not yet started takes its place. Runs more VMs than the device's memory
+    /// holds, and keeps the device busy while a few long VMs finish. WASI commands only.
+    #[arg(long, value_name = "N")]
+    pub resident: Option<usize>,
 
     /// Stop after N kernel launches (of each device, with --devices).
     #[arg(long, value_name = "N")]
@@ -204,6 +213,9 @@ impl Opts {
         if self.vms == 0 {
             bail!("--vms must be at least 1");
         }
+        if self.resident == Some(0) {
+            bail!("--resident must be at least 1");
+        }
         let timeout = match self.timeout {
             Some(s) if !(s.is_finite() && s > 0.0) => bail!("--timeout must be a positive number of seconds"),
             Some(s) => Some(Duration::from_secs_f64(s)),
@@ -218,6 +230,7 @@ impl Opts {
             timeout,
             local_size: self.device_flags.local_size,
             seed: self.device_flags.seed,
+            resident: self.resident,
             ..RunConfig::default()
         })
     }
@@ -284,6 +297,10 @@ mod tests {
         assert_eq!(o.device, Some(DeviceChoice::Index(1)));
         assert_eq!(o.args, vec!["{vm}", "-x"]);
         assert!(Opts::try_parse_from(["vv-run", "--list-devices"]).is_ok());
+        let slots = Opts::try_parse_from(["vv-run", "p.vvk", "--vms", "8", "--resident", "3"]).unwrap();
+        assert_eq!(slots.run_config().unwrap().resident, Some(3));
+        let none = Opts::try_parse_from(["vv-run", "p.vvk", "--resident", "0"]).unwrap();
+        assert!(none.run_config().unwrap_err().to_string().contains("--resident must be at least 1"));
         assert!(Opts::try_parse_from(["vv-run"]).is_err());
         assert!(Opts::try_parse_from(["vv-run", "p.vvk", "--env", "novalue"]).is_err());
         assert!(Opts::try_parse_from(["vv-run", "p.vvk", "--stdin", "a", "--stdin-dir", "b"]).is_err());

@@ -37,6 +37,7 @@ mod multi;
 mod pack;
 pub mod program;
 pub mod report;
+mod refill;
 mod run;
 mod sequence;
 pub mod serve;
@@ -158,6 +159,9 @@ pub struct RunConfig {
     pub local_size: Option<usize>,
     /// Seed of the VMs' random_get streams; default from the OS.
     pub seed: Option<u64>,
+    /// At most this many VMs on a device at once (default: all of them): when one stops, the
+    /// next not yet started takes its place. WASI commands only.
+    pub resident: Option<usize>,
 }
 
 impl Default for RunConfig {
@@ -172,6 +176,7 @@ impl Default for RunConfig {
             timeout: None,
             local_size: None,
             seed: None,
+            resident: None,
         }
     }
 }

@@ -136,14 +136,19 @@ impl MultiLoader {
 
     /// The VMs each device runs, in device order: consecutive ranges sized by `shard::split`
     /// with each device's capacity (compute units x clock; equal shares where a device reports
-    /// none) as weight and the VMs its memory holds as limit.
-    pub fn plan(&self, vms: usize) -> Result<Vec<Range<usize>>, RunError> {
+    /// none) as weight and the VMs its memory holds as limit (none with a resident count).
+    pub fn plan(&self, vms: usize, resident: Option<usize>) -> Result<Vec<Range<usize>>, RunError> {
         let layout = VmLayout::new(&self.bundle);
         let mut weights: Vec<u64> = self.devices.iter().map(|d| d.device.capacity()).collect();
         if weights.contains(&0) {
             weights.fill(1);
         }
-        let limits: Vec<u64> = self.devices.iter().map(|d| layout.max_vms(d.device.global_mem, d.device.buffer_limit())).collect();
+        // With a resident count, a device's share is not bounded by its memory (its slots are).
+        let limit = |d: &DeviceProgram| match resident {
+            Some(_) => u64::MAX,
+            None => layout.max_vms(d.device.global_mem, d.device.buffer_limit()),
+        };
+        let limits: Vec<u64> = self.devices.iter().map(limit).collect();
         match shard::split(vms as u64, &weights, &limits) {
             Some(counts) => Ok(shard::ranges(&counts)),
             None => {
@@ -172,7 +177,7 @@ impl MultiLoader {
         if cfg.vms == 0 {
             return Err(RunError::Config("at least one VM is needed".into()));
         }
-        let ranges = self.plan(cfg.vms)?;
+        let ranges = self.plan(cfg.vms, cfg.resident)?;
         let seed = cfg.seed.unwrap_or_else(os_seed);
         let mut preps = Vec::new();
         let mut inputs = Vec::new();
@@ -180,7 +185,7 @@ impl MultiLoader {
             if range.is_empty() {
                 preps.push(None);
             } else {
-                let prep = Prepared::new(dev, &self.bundle, cfg, range.len()).map_err(|e| match e {
+                let prep = Prepared::new(dev, &self.bundle, cfg, crate::refill::resident(cfg, range.len())).map_err(|e| match e {
                     RunError::Config(m) => RunError::Config(format!("device {}: {m}", dev.device.label())),
                     e => e,
                 })?;

@@ -1,6 +1,7 @@
 //! The launch loop of one device: per-VM setup from the run configuration for a range of VMs,
 //! `vv_run` launches until no VM is RUNNING or waiting, hypercall rounds in between, and the final
-//! read of outcomes. A single-device run is one range; `multi` runs one range per device.
+//! read of outcomes. A single-device run is one range; `multi` runs one range per device. With a
+//! resident count below the range's size, the VMs take turns in that many slots (`refill`).
 
 use crate::device_program::DeviceProgram;
 use crate::error::{ClContext, RunError};
@@ -11,8 +12,10 @@ use crate::partitions::RunKernels;
 use crate::report::{PhaseTimes, RunReport, ShardReport, Takeover, VmOutcome, VmStatus};
 use crate::vm_state::{initial_state, DeviceStdin, InitialContents, VmBuffers, VmLayout};
 use crate::wasi::{os_seed, SplitMix64, VmContext};
+use crate::refill::{resident, Slots};
 use crate::sequence::{self, Steps};
 use crate::{Invoke, RunConfig, Stdin};
+use opencl3::command_queue::CommandQueue;
 use opencl3::error_codes::ClError;
 use opencl3::kernel::Kernel;
 use opencl3::types::CL_BLOCKING;
@@ -184,12 +187,12 @@ fn field(state: &[u32], n: usize, field: usize, vm: usize) -> u32 {
     state[field * n + vm]
 }
 
-/// The trap and the function of trapped VM `k` of a state read back for `n` VMs, the first of
-/// which is VM `first` of the run (for the message).
-pub(crate) fn trap_of(bundle: &Bundle, state: &[u32], n: usize, k: usize, first: usize) -> Result<(Trap, String), RunError> {
+/// The trap and the function of trapped VM `k` of a state read back for `n` VMs; `number` is the
+/// VM's number in the run (for the message).
+pub(crate) fn trap_of(bundle: &Bundle, state: &[u32], n: usize, k: usize, number: usize) -> Result<(Trap, String), RunError> {
     let code = field(state, n, abi::STATE_CODE, k);
     let trap = Trap::from_code(code)
-        .ok_or_else(|| RunError::Abi(format!("VM {} trapped with code {code}, which the ABI does not define", first + k)))?;
+        .ok_or_else(|| RunError::Abi(format!("VM {number} trapped with code {code}, which the ABI does not define")))?;
     Ok((trap, bundle.function_name(field(state, n, abi::STATE_TRAP_FUNC, k)).to_string()))
 }
 
@@ -215,21 +218,51 @@ pub(crate) fn execute(
     input: &mut ShardInput,
     progress: &mut Progress,
 ) -> Result<Statuses, RunError> {
+    let total = input.vms.len();
+    // Slots on the device: every VM, or fewer that the VMs take turns in.
+    let n = resident(shared.cfg, total);
+    let inputs: Vec<Arc<[u8]>> = input.contexts.iter().map(|c| c.stdin().clone()).collect();
+    let mut slots = if n < total { Some(Slots::new(dev, shared.cfg, &mut input.contexts, n)?) } else { None };
+    let result = run_in_slots(shared, dev, prep, input, progress, &inputs, &mut slots);
+    match (result, slots) {
+        (Ok(statuses), Some(s)) => Ok(s.finish(statuses, &mut input.contexts, shared.bundle)),
+        (Err(e), Some(s)) => {
+            s.give_back(&mut input.contexts);
+            Err(e)
+        }
+        (result, None) => result,
+    }
+}
+
+/// `execute` on `slots` (none: every VM has its own); `inputs` holds every VM's stdin. Returns
+/// the status of each slot's last VM.
+fn run_in_slots(
+    shared: &Shared,
+    dev: &DeviceProgram,
+    prep: Prepared,
+    input: &mut ShardInput,
+    progress: &mut Progress,
+    inputs: &[Arc<[u8]>],
+    slots: &mut Option<Slots>,
+) -> Result<Statuses, RunError> {
     let Shared { bundle, cfg, start, threads } = *shared;
-    let n = input.vms.len();
+    let total = input.vms.len();
+    let n = input.contexts.len();
     let first = input.vms.start;
     let tag = &dev.device.index;
     let Prepared { init, mut kernels, init_sizes } = prep;
     let layout = VmLayout::new(bundle);
-    let inputs: Vec<Arc<[u8]>> = input.contexts.iter().map(|c| c.stdin().clone()).collect();
     // VV_HOST_STDIN=1: every read of stdin a hypercall, as before stdin moved to the device.
     let on_host = crate::env_flag("VV_HOST_STDIN");
-    let stdin = DeviceStdin::new((!on_host).then_some(&inputs[..]), n);
+    let stdin = DeviceStdin::new((!on_host).then_some(inputs), total);
     stdin.check_fit(&layout, n as u64, &dev.device)?;
+    let number = |slots: &Option<Slots>, k: usize| first + slots.as_ref().map_or(k, |s| s.vm(k));
     let mut bufs = VmBuffers::allocate(&dev.context, &layout, n)?;
     trace!("[#{tag}] allocated {} for {n} VMs; vv_run {:?}", crate::device::human_bytes(layout.bytes_per_vm() * n as u64), kernels.sizes);
-    let state0 = initial_state(bundle, &input.invokes);
-    let contents = InitialContents { image: &bundle.memory.image, state: &state0, invoke_rows: &input.rows, stdin: &stdin };
+    let state0 = initial_state(bundle, &input.invokes[..n]);
+    // Commands (the only runs with slots) have no invoke rows.
+    let invoke_rows: &[u64] = if slots.is_some() { &[] } else { &input.rows };
+    let contents = InitialContents { image: &bundle.memory.image, state: &state0, invoke_rows, stdin: &stdin };
     bufs.initialize(&dev.context, &dev.queue, &init, &dev.helpers, &contents, init_sizes)?;
     bind_run_kernels(kernels.all(), &bufs, n, bundle)?;
     progress.phases.setup = start.elapsed();
@@ -258,6 +291,14 @@ pub(crate) fn execute(
             sequence::advance(queue, &mut bufs, bundle, &mut status, steps, first)?;
             progress.phases.transfer += t.elapsed();
         }
+        if let Some(s) = slots.as_mut() {
+            let t = Instant::now();
+            let started = s.refill(dev, &mut bufs, bundle, &stdin, &mut status, &mut input.contexts, first)?;
+            progress.phases.transfer += t.elapsed();
+            if started > 0 {
+                trace!("[#{tag}] after launch {}: {started} VMs took the slots of VMs that stopped", progress.launches);
+            }
+        }
         let mut waiting = Vec::new();
         let mut running = 0usize;
         for (k, &s) in status.iter().enumerate() {
@@ -266,7 +307,7 @@ pub(crate) fn execute(
                 abi::STATUS_HYPERCALL => waiting.push(k),
                 abi::STATUS_EXITED | abi::STATUS_TRAPPED => {}
                 other => {
-                    return Err(RunError::Abi(format!("VM {} has status word {other}, which the ABI does not define", first + k)))
+                    return Err(RunError::Abi(format!("VM {} has status word {other}, which the ABI does not define", number(slots, k))))
                 }
             }
         }
@@ -304,32 +345,43 @@ pub(crate) fn execute(
         progress.takeover = Some(Takeover::Pending);
     }
     let t = Instant::now();
+    let (state, results) = read_outcomes(queue, &bufs, bundle, n)?;
+    progress.phases.transfer += t.elapsed();
+
+    let rows = bundle.invoke_slots as usize;
+    let mut out = Vec::with_capacity(n);
+    for k in 0..n {
+        let status = status_of(bundle, &state, n, k, number(slots, k))?;
+        out.push((status, (0..rows).map(|row| results[row * n + k]).collect()));
+    }
+    Ok(out)
+}
+
+/// The state words of the `n` VMs of `bufs` and their invoke rows (`rows[row * n + k]`).
+pub(crate) fn read_outcomes(queue: &CommandQueue, bufs: &VmBuffers, bundle: &Bundle, n: usize) -> Result<(Vec<u32>, Vec<u64>), RunError> {
     let mut state = vec![0u32; STATE_FIELDS * n];
-    let slots = bundle.invoke_slots as usize;
-    let mut results = vec![0u64; slots * n];
+    let mut results = vec![0u64; bundle.invoke_slots as usize * n];
     // SAFETY: blocking reads into vectors sized to the buffers' prefixes.
     unsafe {
         queue.enqueue_read_buffer(&bufs.state, CL_BLOCKING, 0, &mut state, &[]).cl("reading VM state")?;
-        if slots > 0 {
+        if !results.is_empty() {
             queue.enqueue_read_buffer(&bufs.stack, CL_BLOCKING, 0, &mut results, &[]).cl("reading invoke results")?;
         }
     }
-    progress.phases.transfer += t.elapsed();
+    Ok((state, results))
+}
 
-    let mut out = Vec::with_capacity(n);
-    for k in 0..n {
-        let at = |f| field(&state, n, f, k);
-        let status = match at(abi::STATE_STATUS) {
-            abi::STATUS_EXITED => VmStatus::Exited(at(abi::STATE_CODE)),
-            abi::STATUS_TRAPPED => {
-                let (trap, function) = trap_of(bundle, &state, n, k, first)?;
-                VmStatus::Trapped { trap, function }
-            }
-            _ => VmStatus::Running { function: bundle.function_name(at(abi::STATE_FUNC)).to_string() },
-        };
-        out.push((status, (0..slots).map(|row| results[row * n + k]).collect()));
-    }
-    Ok(out)
+/// The status of VM `k` of a state read back for `n` VMs; `number` is its number in the run.
+pub(crate) fn status_of(bundle: &Bundle, state: &[u32], n: usize, k: usize, number: usize) -> Result<VmStatus, RunError> {
+    let at = |f| field(state, n, f, k);
+    Ok(match at(abi::STATE_STATUS) {
+        abi::STATUS_EXITED => VmStatus::Exited(at(abi::STATE_CODE)),
+        abi::STATUS_TRAPPED => {
+            let (trap, function) = trap_of(bundle, state, n, k, number)?;
+            VmStatus::Trapped { trap, function }
+        }
+        _ => VmStatus::Running { function: bundle.function_name(at(abi::STATE_FUNC)).to_string() },
+    })
 }
 
 /// Sets the arguments of every partition's `vv_run` kernel to the VMs' buffers (the ABI's order)
@@ -374,7 +426,7 @@ pub fn run(dev: &DeviceProgram, bundle: &Bundle, cfg: &RunConfig) -> Result<RunR
     if n == 0 {
         return Err(RunError::Config("at least one VM is needed".into()));
     }
-    let prep = Prepared::new(dev, bundle, cfg, n)?;
+    let prep = Prepared::new(dev, bundle, cfg, resident(cfg, n))?;
     let local_size = prep.local_size();
     let seed = cfg.seed.unwrap_or_else(os_seed);
     let mut input = ShardInput::new(bundle, cfg, start, 0..n, seed)?;

@@ -48,7 +48,7 @@ fn outcome(bundle: &Bundle, state: &[u32], n: usize, k: usize, first: usize, res
         }
         abi::STATUS_EXITED => Ok(CallOutcome::Exited(at(abi::STATE_CODE))),
         abi::STATUS_TRAPPED => {
-            let (trap, function) = trap_of(bundle, state, n, k, first)?;
+            let (trap, function) = trap_of(bundle, state, n, k, first + k)?;
             Ok(CallOutcome::Trapped { trap, function })
         }
         other => Err(RunError::Abi(format!("VM {} is not finished (status {other})", first + k))),

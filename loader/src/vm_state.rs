@@ -2,6 +2,7 @@
 //! allocation, zero-fill, `vv_init` and the initial state words. Never reads memories back.
 
 use crate::device::{human_bytes, DeviceInfo};
+use crate::device_program::DeviceProgram;
 use crate::error::{ClContext, RunError};
 use crate::launch;
 use crate::helper_kernels::HelperKernels;
@@ -26,7 +27,7 @@ fn usable_bytes(global_mem: u64) -> u64 {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("{nvms} VMs do not fit on {device}: {reason}; at most {max_vms} VMs fit (each VM needs {per_vm}: {breakdown}). Run fewer VMs or build with a smaller heap (`vvc build --heap-size`)")]
+#[error("{nvms} VMs do not fit on {device}: {reason}; at most {max_vms} VMs fit (each VM needs {per_vm}: {breakdown}). Run fewer VMs, fewer at once (`vv-run --resident`), or build with a smaller heap (`vvc build --heap-size`)")]
 pub struct FitError {
     pub nvms: u64,
     pub max_vms: u64,
@@ -261,10 +262,48 @@ impl VmBuffers {
                 queue.enqueue_write_buffer(&mut self.stdin, CL_BLOCKING, 0, &stdin.packed, &[]).cl("uploading stdin")?;
                 trace!("stdin on the device: {} for {} VMs", human_bytes(stdin.bytes()), self.nvms);
             }
-            queue.enqueue_write_buffer(&mut self.hc_hdr, CL_BLOCKING, 0, &stdin.headers, &[]).cl("uploading hypercall headers")?;
+            let headers = &stdin.headers[..self.nvms * HC_WORDS];
+            queue.enqueue_write_buffer(&mut self.hc_hdr, CL_BLOCKING, 0, headers, &[]).cl("uploading hypercall headers")?;
             queue.finish().cl("initializing VMs")?;
             trace!("VMs initialized");
             self.image = Some(image_buf);
+        }
+        Ok(())
+    }
+}
+
+impl VmBuffers {
+    /// Puts the VMs of `list` back to their start with `vv_reset` (found in `reset`): memory to
+    /// the image, globals to their initial values, state RUNNING the bundle's entry with `invoke`.
+    /// Waits until the device is done.
+    pub(crate) fn reset_to_start(&self, dev: &DeviceProgram, reset: &Kernel, bundle: &Bundle, list: &[u32], invoke: u32) -> Result<(), RunError> {
+        if list.is_empty() {
+            return Ok(());
+        }
+        let mut list = list.to_vec();
+        let image = self.image.as_ref().ok_or_else(|| RunError::Abi("the memory image is not on the device".into()))?;
+        let image_len = VmLayout::new(bundle).image_bytes;
+        let sizes = launch::WorkSizes::new(list.len(), dev.device.kind, None, usize::MAX).map_err(RunError::Config)?;
+        let k = reset;
+        // SAFETY: the list buffer copies `list` at creation and lives until finish(); the other
+        // arguments are live buffers and scalars of the kernel's widths.
+        unsafe {
+            let list_buf = Buffer::<u32>::create(&dev.context, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, list.len(), list.as_mut_ptr().cast())
+                .cl("uploading the VMs to reset")?;
+            k.set_arg(0, &self.mem).cl("setting vv_reset arguments")?;
+            k.set_arg(1, &self.globals).cl("setting vv_reset arguments")?;
+            k.set_arg(2, &self.state).cl("setting vv_reset arguments")?;
+            k.set_arg(3, image).cl("setting vv_reset arguments")?;
+            launch::set_uint_arg(k, 4, image_len).cl("setting vv_reset arguments")?;
+            launch::set_uint_arg(k, 5, self.nvms as u64).cl("setting vv_reset arguments")?;
+            k.set_arg(6, &list_buf).cl("setting vv_reset arguments")?;
+            launch::set_uint_arg(k, 7, list.len() as u64).cl("setting vv_reset arguments")?;
+            launch::set_uint_arg(k, 8, bundle.entry_function as u64).cl("setting vv_reset arguments")?;
+            launch::set_uint_arg(k, 9, bundle.invoke_slots as u64).cl("setting vv_reset arguments")?;
+            launch::set_uint_arg(k, 10, bundle.memory.initial_pages as u64).cl("setting vv_reset arguments")?;
+            launch::set_uint_arg(k, 11, invoke as u64).cl("setting vv_reset arguments")?;
+            launch::enqueue(&dev.queue, k, sizes).cl("launching vv_reset")?;
+            dev.queue.finish().cl("resetting VMs")?;
         }
         Ok(())
     }
@@ -297,6 +336,16 @@ impl DeviceStdin {
             packed.push(0);
         }
         DeviceStdin { packed, headers }
+    }
+
+    /// VM `vm`'s hypercall header as it starts.
+    pub fn header(&self, vm: usize) -> &[u64] {
+        &self.headers[vm * HC_WORDS..][..HC_WORDS]
+    }
+
+    /// Whether the inputs are on the device (else the host serves fd 0).
+    pub fn on_device(&self) -> bool {
+        !self.packed.is_empty()
     }
 
     /// Bytes of the packed inputs on the device.

@@ -135,7 +135,7 @@ fn library_two_devices_give_what_one_gives() {
     let builds = multi.build_infos();
     assert_eq!(builds.len(), 2);
     assert!(builds[1].1.to_string().contains(&format!("shared from device #{a}")), "one build for one model: {}", builds[1].1);
-    assert_eq!(multi.plan(9).unwrap(), vec![0..5, 5..9], "equal devices, the odd VM to the first");
+    assert_eq!(multi.plan(9, None).unwrap(), vec![0..5, 5..9], "equal devices, the odd VM to the first");
     let report = multi.run(&cfg).unwrap();
 
     let single = Loader::with_options(bundle(40, &kernels("library_two_devices_give_what_one_gives")), &DeviceChoice::Index(a), &no_cache()).unwrap();
@@ -299,6 +299,16 @@ fn cli_devices_match_one_device() {
         assert!(err.contains(&format!("vv-run: device #{dev}: device binary: cached")), "{err}");
     }
     assert_eq!(read_outputs(&dir.join("again"), 9), outputs);
+
+    // Two VMs at a time on each device needs `vv_reset`, which these hand-written kernels lack:
+    // each device fails before its VMs start, and every VM is reported with the error.
+    let slots = run(&["--devices", "pthread", "--resident", "2", "--out-dir", "slots", "--", "id={vm}", "x"], None);
+    let err = text(&slots.stderr);
+    assert_eq!(slots.status.code(), Some(3), "{err}");
+    let status = status_json(&dir.join("slots"));
+    for vm in 0..9 {
+        assert!(status[vm]["device_error"].as_str().is_some_and(|e| e.contains("vv_reset")), "VM {vm}: {}\n{err}", status[vm]);
+    }
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -17,6 +17,11 @@ fn check_guest(guest: &str, stdin: Option<Vec<Vec<u8>>>) {
 
 /// `check_guest` for a program by its path under `testsuite/` (`.wasm` or `.wat`).
 fn check_program(rel: &str, stdin: Option<Vec<Vec<u8>>>) {
+    check_program_with(rel, stdin, None);
+}
+
+/// `check_program` with at most `resident` VMs on the device at once; returns the report.
+fn check_program_with(rel: &str, stdin: Option<Vec<Vec<u8>>>, resident: Option<usize>) -> vv_loader::RunReport {
     let wasm = read(rel);
     let bundle = compile(rel, &BuildOptions::default());
     let name = bundle.source_name.clone();
@@ -25,6 +30,7 @@ fn check_program(rel: &str, stdin: Option<Vec<Vec<u8>>>) {
         vms: VMS,
         args: if stdin.is_some() { vec![] } else { vec!["{vm}".into()] },
         stdin: stdin.clone().map(Stdin::per_vm).unwrap_or_default(),
+        resident,
         ..RunConfig::default()
     };
     let report = run_limited(&loader, cfg, rel);
@@ -38,6 +44,7 @@ fn check_program(rel: &str, stdin: Option<Vec<Vec<u8>>>) {
         let want = reference::run_command(&wasm, &argv, &[], &input);
         let exit_ok = match (&o.status, &want.exit) {
             (VmStatus::Exited(code), Ok(want_code)) => *code as i32 == *want_code,
+            (VmStatus::Trapped { .. }, Err(_)) => true,
             _ => false,
         };
         if !exit_ok || o.stdout != want.stdout || o.stderr != want.stderr {
@@ -52,6 +59,7 @@ fn check_program(rel: &str, stdin: Option<Vec<Vec<u8>>>) {
     }
     assert!(failures.is_empty(), "{rel}: {} of {VMS} VMs differ:\n{}", failures.len(), failures[..failures.len().min(5)].join("\n"));
     assert!(report.outcomes.iter().any(|o| !o.stdout.is_empty()), "{rel} printed nothing");
+    report
 }
 
 #[test]
@@ -69,9 +77,9 @@ fn libm_math() {
     check_guest("mathlib", None);
 }
 
-#[test]
-fn per_vm_stdin() {
-    let inputs: Vec<Vec<u8>> = (0..VMS)
+/// Inputs of every length from empty to 70 kB, with and without a last newline.
+fn echo_inputs() -> Vec<Vec<u8>> {
+    (0..VMS)
         .map(|vm| {
             let lines: Vec<String> = (0..vm % 9).map(|i| format!("line {i} of vm {vm} {}", "word ".repeat(i))).collect();
             let mut s = lines.join("\n").into_bytes();
@@ -83,8 +91,51 @@ fn per_vm_stdin() {
             }
             s
         })
-        .collect();
-    check_guest("echo_stdin", Some(inputs));
+        .collect()
+}
+
+#[test]
+fn per_vm_stdin() {
+    check_guest("echo_stdin", Some(echo_inputs()));
+}
+
+/// More VMs than slots (`resident`): a VM that stops hands its slot to the next, which starts
+/// from the memory image with its own argv. The VMs stop in another order than they started,
+/// some trap and some exit with codes of their own; every VM ends as the reference's does.
+#[test]
+fn vms_take_turns_in_slots() {
+    let report = check_program_with("guests/uneven.wasm", None, Some(37));
+    let trapped = report.outcomes.iter().filter(|o| matches!(o.status, VmStatus::Trapped { .. })).count();
+    let codes: std::collections::BTreeSet<_> = report.outcomes.iter().filter_map(|o| match o.status {
+        VmStatus::Exited(c) => Some(c),
+        _ => None,
+    }).collect();
+    assert_eq!(trapped, VMS / 5 + usize::from(VMS % 5 > 3), "every fifth VM traps");
+    assert!(codes.len() > 10, "exit codes of their own: {codes:?}");
+}
+
+/// Slots with stdin on the device: each VM that takes a slot reads its own input, not what the
+/// slot's last VM left of its own.
+#[test]
+fn vms_in_slots_read_their_own_stdin() {
+    check_program_with("guests/echo_stdin.wasm", Some(echo_inputs()), Some(29));
+}
+
+/// A run that stops at a limit before every VM had a slot reports those VMs as not finished, at
+/// the entry, with no output.
+#[test]
+fn vms_without_a_slot_before_a_limit() {
+    let rel = "guests/uneven.wasm";
+    let loader = load(compile(rel, &BuildOptions::default()));
+    let cfg = RunConfig { vms: 40, args: vec!["{vm}".into()], resident: Some(16), max_launches: Some(1), ..RunConfig::default() };
+    let report = run_limited(&loader, cfg, rel);
+    assert_eq!(report.outcomes.len(), 40);
+    let entry = report.outcomes[39].status.clone();
+    for (vm, o) in report.outcomes.iter().enumerate().skip(16) {
+        assert!(matches!(&o.status, VmStatus::Running { .. }), "vm {vm}: {:?}", o.status);
+        assert_eq!(o.status, entry, "vm {vm} never started");
+        assert!(o.stdout.is_empty(), "vm {vm}");
+    }
 }
 
 /// The vv-run binary next to this test's build (`VV_RUN_BIN` overrides, for test binaries copied
@@ -199,5 +250,62 @@ fn stdin_read_by_the_host_matches_the_device() {
     let on_device = run(false, "device");
     let by_host = run(true, "host");
     assert!(on_device < by_host, "reads on the device take no launches: {on_device} launches against {by_host}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Slots on two devices (PoCL's pthread device twice), through vv-run: every VM as the
+/// reference runs it; then with the second device failing mid-run (`VV_INJECT_FAULT`), its VMs,
+/// those that had a slot and those that were still waiting for one, are all reported with the
+/// error and the first device's VMs end as before.
+#[test]
+fn slots_on_two_devices() {
+    const N: usize = 40;
+    let rel = "guests/uneven.wasm";
+    let wasm = read(rel);
+    let bundle = compile(rel, &BuildOptions::default());
+    let name = bundle.source_name.clone();
+    let dir = std::env::temp_dir().join(format!("vv-slots-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("t.vvk"), vv_bundle::write_bundle(&bundle).unwrap()).unwrap();
+    let run = |out: &str, fault: Option<&str>| {
+        let mut cmd = std::process::Command::new(vv_run_bin());
+        cmd.args(["t.vvk", "--vms", &N.to_string(), "--devices", "pthread", "--resident", "6", "--out-dir", out, "--", "{vm}"]);
+        cmd.current_dir(&dir).env("VV_CACHE_DIR", dir.join("cache")).env("POCL_DEVICES", "pthread pthread").env_remove("VV_INJECT_FAULT");
+        if let Some(f) = fault {
+            cmd.env("VV_INJECT_FAULT", f);
+        }
+        let output = cmd.output().expect("vv-run starts");
+        let err = String::from_utf8_lossy(&output.stderr).into_owned();
+        let status: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.join(out).join("status.json")).unwrap_or_else(|e| panic!("no status.json ({e}): {err}")),
+        )
+        .unwrap();
+        (status, err)
+    };
+    let (status, err) = run("both", None);
+    if !err.contains("2 devices") {
+        eprintln!("skipping: no two PoCL pthread devices:\n{err}");
+        return;
+    }
+    for vm in 0..N {
+        let want = reference::run_command(&wasm, &[name.clone(), vm.to_string()], &[], &[]);
+        let stdout = std::fs::read(dir.join(format!("both/{vm}.out"))).unwrap();
+        assert_eq!(stdout, want.stdout, "vm {vm} stdout; vv-run said:\n{err}");
+        match &want.exit {
+            Ok(code) => assert_eq!(status[vm]["exit"].as_i64(), Some(*code as i64), "vm {vm}: {}", status[vm]),
+            Err(_) => assert!(status[vm]["trap"].is_string(), "vm {vm}: {}", status[vm]),
+        }
+    }
+    let (failed, err) = run("failed", Some("launch@1:3"));
+    let second = err.split("VMs ").nth(2).and_then(|s| s.split("..").next()).and_then(|s| s.parse::<usize>().ok());
+    let second = second.unwrap_or_else(|| panic!("no second share in:\n{err}"));
+    for vm in 0..N {
+        if vm < second {
+            assert_eq!(failed[vm], status[vm], "vm {vm} on the first device");
+        } else {
+            assert!(failed[vm]["device_error"].is_string(), "vm {vm}: {}\n{err}", failed[vm]);
+        }
+    }
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -8,7 +8,7 @@ use super::Style;
 use crate::device_program::DeviceProgram;
 use crate::error::{ClContext, RunError};
 use crate::hostcalls::{service_round, HostThreads};
-use crate::launch::{self, WorkSizes};
+use crate::launch;
 use crate::partitions::RunKernels;
 use crate::run::{bind_run_kernels, trap_of, Prepared};
 use crate::vm_state::{initial_state, DeviceStdin, InitialContents, VmBuffers, VmLayout};
@@ -16,7 +16,6 @@ use crate::wasi::serverless::Inbox;
 use crate::wasi::{os_seed, SplitMix64, VmContext};
 use crate::RunConfig;
 use opencl3::kernel::Kernel;
-use opencl3::memory::{Buffer, CL_MEM_COPY_HOST_PTR, CL_MEM_READ_ONLY};
 use opencl3::types::CL_BLOCKING;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -373,33 +372,7 @@ impl<'a> Pool<'a> {
                 self.contexts[vm] = new_context(self.bundle, self.style, &self.cfg, self.started, &mut self.rng, Vec::new(), Arc::from(&b""[..]));
             }
         }
-        let mut list = vms.to_vec();
-        let b = &self.bufs;
-        let image = b.image.as_ref().ok_or_else(|| RunError::Abi("the memory image is not on the device".into()))?;
-        let image_len = VmLayout::new(self.bundle).image_bytes;
-        let sizes = WorkSizes::new(list.len(), self.dev.device.kind, None, usize::MAX).map_err(RunError::Config)?;
-        let k = &self.reset;
-        // SAFETY: the list buffer copies `list` at creation and lives until finish(); the other
-        // arguments are the pool's live buffers and scalars of the kernel's widths.
-        unsafe {
-            let list_buf = Buffer::<u32>::create(&self.dev.context, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, list.len(), list.as_mut_ptr().cast())
-                .cl("uploading the VMs to reset")?;
-            k.set_arg(0, &b.mem).cl("setting vv_reset arguments")?;
-            k.set_arg(1, &b.globals).cl("setting vv_reset arguments")?;
-            k.set_arg(2, &b.state).cl("setting vv_reset arguments")?;
-            k.set_arg(3, image).cl("setting vv_reset arguments")?;
-            launch::set_uint_arg(k, 4, image_len).cl("setting vv_reset arguments")?;
-            launch::set_uint_arg(k, 5, self.cfg.vms as u64).cl("setting vv_reset arguments")?;
-            k.set_arg(6, &list_buf).cl("setting vv_reset arguments")?;
-            launch::set_uint_arg(k, 7, list.len() as u64).cl("setting vv_reset arguments")?;
-            launch::set_uint_arg(k, 8, self.bundle.entry_function as u64).cl("setting vv_reset arguments")?;
-            launch::set_uint_arg(k, 9, self.bundle.invoke_slots as u64).cl("setting vv_reset arguments")?;
-            launch::set_uint_arg(k, 10, self.bundle.memory.initial_pages as u64).cl("setting vv_reset arguments")?;
-            launch::set_uint_arg(k, 11, abi::INVOKE_COMMAND as u64).cl("setting vv_reset arguments")?;
-            launch::enqueue(&self.dev.queue, k, sizes).cl("launching vv_reset")?;
-            self.dev.queue.finish().cl("resetting VMs")?;
-        }
-        Ok(())
+        self.bufs.reset_to_start(self.dev, &self.reset, self.bundle, vms, abi::INVOKE_COMMAND)
     }
 
     fn read_state(&self) -> Result<Vec<u32>, RunError> {
