@@ -150,6 +150,15 @@ fn vv_run_bin() -> std::path::PathBuf {
     bin
 }
 
+/// A fresh temporary directory for a test that runs the vv-run binary, holding `bundle` as t.vvk.
+fn dir_with_bundle(tag: &str, bundle: &vv_bundle::Bundle) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("t.vvk"), vv_bundle::write_bundle(bundle).unwrap()).unwrap();
+    dir
+}
+
 /// A split bundle's cold start on the path GPUs take (build helpers; `VV_BUILD_HELPERS=1` brings
 /// them to CPU devices): the VMs start on the partitions while the whole program builds in a
 /// helper, move onto it by launch 3 (`VV_TAKEOVER_AT_LAUNCH`) mid-run, and end as the reference
@@ -165,10 +174,7 @@ fn whole_program_takes_over_from_partitions() {
     let bundle = compile(rel, &BuildOptions { partition_lines: 4000, fuel: 2000, ..BuildOptions::default() });
     assert!(bundle.partitions.len() > 2 && bundle.whole.is_some(), "sortrec in {} partitions", bundle.partitions.len());
     let name = bundle.source_name.clone();
-    let dir = std::env::temp_dir().join(format!("vv-takeover-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("t.vvk"), vv_bundle::write_bundle(&bundle).unwrap()).unwrap();
+    let dir = dir_with_bundle("vv-takeover", &bundle);
     let run = || {
         let out = std::process::Command::new(vv_run_bin())
             .args(["t.vvk", "--vms", &N.to_string(), "--out-dir", "out", "--cl-options=-cl-opt-disable", "--", "{vm}"])
@@ -222,10 +228,8 @@ fn stdin_read_by_the_host_matches_the_device() {
     let wasm = read(rel);
     let bundle = compile(rel, &BuildOptions::default());
     let name = bundle.source_name.clone();
-    let dir = std::env::temp_dir().join(format!("vv-host-stdin-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = dir_with_bundle("vv-host-stdin", &bundle);
     std::fs::create_dir_all(dir.join("in")).unwrap();
-    std::fs::write(dir.join("t.vvk"), vv_bundle::write_bundle(&bundle).unwrap()).unwrap();
     let inputs: Vec<Vec<u8>> = (0..N).map(|vm| format!("input {vm};").repeat(vm).into_bytes()).collect();
     for (vm, input) in inputs.iter().enumerate() {
         std::fs::write(dir.join("in").join(vm.to_string()), input).unwrap();
@@ -264,10 +268,7 @@ fn slots_on_two_devices() {
     let wasm = read(rel);
     let bundle = compile(rel, &BuildOptions::default());
     let name = bundle.source_name.clone();
-    let dir = std::env::temp_dir().join(format!("vv-slots-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("t.vvk"), vv_bundle::write_bundle(&bundle).unwrap()).unwrap();
+    let dir = dir_with_bundle("vv-slots", &bundle);
     let run = |out: &str, fault: Option<&str>| {
         let mut cmd = std::process::Command::new(vv_run_bin());
         cmd.args(["t.vvk", "--vms", &N.to_string(), "--devices", "pthread", "--resident", "6", "--out-dir", out, "--", "{vm}"]);
