@@ -108,7 +108,8 @@ pub struct Opts {
 
     /// Keep at most N VMs on the device at once (on each device, with --devices): when a VM
     /// stops, the next VM not yet started takes its place. Runs more VMs than the device's memory
-    /// holds, and keeps the device busy while a few long VMs finish. WASI commands only.
+    /// holds (VMs/s stays that of the VMs that fit: a launch still waits for its slowest VM).
+    /// WASI commands only.
     #[arg(long, value_name = "N")]
     pub resident: Option<usize>,
 
