@@ -37,7 +37,7 @@ impl Slots {
     pub fn new(dev: &DeviceProgram, cfg: &RunConfig, contexts: &mut Vec<VmContext>, n: usize) -> Result<Slots, RunError> {
         if !matches!(cfg.invoke, Invoke::Command) {
             return Err(RunError::Config(
-                "fewer VMs at once than the run has (resident) works for WASI commands, not for invoked exports".into(),
+                "running fewer VMs at once than the run has (--resident) works for WASI commands only, not for invoked exports".into(),
             ));
         }
         let reset = dev.kernel("vv_reset").cl("finding kernel vv_reset (rebuild the bundle with this vvc)")?;

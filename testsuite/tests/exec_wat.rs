@@ -208,6 +208,17 @@ fn blocks_and_multi_value() {
     check_invokes(f, &small(), &calls);
 }
 
+/// Slots (`resident`) take WASI commands only: invoked exports are refused before anything runs.
+#[test]
+fn slots_refuse_invoked_exports() {
+    let bundle = compile("wat/traps.wat", &small());
+    let index = bundle.export("maybe_trap").unwrap().invoke_index;
+    let loader = load(bundle);
+    let cfg = RunConfig { vms: 4, invoke: Invoke::PerVm(vec![(index, vec![0, 1]); 4]), resident: Some(2), ..RunConfig::default() };
+    let err = loader.run(&cfg).unwrap_err().to_string();
+    assert!(err.contains("WASI commands only"), "{err}");
+}
+
 #[test]
 fn traps_stop_only_their_vm() {
     let calls: Vec<Call> = (0..256u64).map(|vm| ("maybe_trap".to_string(), vec![vm % 8, vm])).collect();
