@@ -48,6 +48,7 @@
 #define VV_HC_LEN 12u
 #define VV_HC_STDIN_AT 13u
 #define VV_HC_STDIN_LEFT 14u
+#define VV_HC_ARGS_AT 15u
 #define VV_HC_DATA_BYTES 65536u
 
 #define VV_PAGE_SIZE 65536ul
@@ -530,9 +531,25 @@ static inline uint vv_hc_apply(vm_t *vm) {
     return 0u;
 }
 
+/* ---- host calls the device answers (abi::Service::Device, DeviceFirst) ------------------- */
+
+/* What a `vv_dev_` function returns when the host must answer the call instead. */
+#define VV_ON_HOST 0xffffffffu
+/* WASI errno values (abi::errno). */
+#define VV_ERRNO_BADF 8u
+#define VV_ERRNO_FAULT 21u
+
+/* As the host answers: a call whose `n` bytes of output at guest address `a` do not fit a 32-bit
+   address space fails with FAULT and writes nothing (every output is checked so first); one whose
+   output does not fit the VM's memory traps it. */
+#define VV_FAULT_IF_OUTSIDE(a, n) do { \
+    if ((ulong)(a) + (ulong)(n) > 0x100000000ul) { VV_HC(VV_HC_RESULT) = VV_ERRNO_FAULT; return 0u; } } while (0)
+#define VV_TRAP_IF_OUTSIDE(a, n) do { if ((ulong)(a) + (ulong)(n) > vm->mem_bytes) return VV_TRAP_OOB; } while (0)
+
 /* fd_read on fd 0 of a VM whose stdin is on the device (VV_HC_STDIN_LEFT is not 0): fills the
    iovecs from it in order, stores the count at `nread` and errno 0 as the call's result. */
-static inline uint vv_stdin_read(vm_t *vm, uint iovs, uint count, uint nread) {
+static inline uint vv_dev_fd_read(vm_t *vm, uint fd, uint iovs, uint count, uint nread) {
+    if (fd != 0u || VV_HC(VV_HC_STDIN_LEFT) == 0ul) return VV_ON_HOST;
     ulong at = VV_HC(VV_HC_STDIN_AT);
     ulong left = VV_HC(VV_HC_STDIN_LEFT) - 1ul;
     uint total = 0u;
@@ -551,6 +568,87 @@ static inline uint vv_stdin_read(vm_t *vm, uint iovs, uint count, uint nread) {
     vv_store32(vm, nread, total);
     VV_HC(VV_HC_STDIN_AT) = at;
     VV_HC(VV_HC_STDIN_LEFT) = left + 1ul;
+    VV_HC(VV_HC_RESULT) = 0ul;
+    return 0u;
+}
+
+/* Where the VM's argv (`env` 0) or environment (1) starts in `stdin_data`: u32 count, u32 bytes,
+   the strings (abi::HC_ARGS_AT). */
+static inline ulong vv_dev_list(vm_t *vm, uint env) {
+    ulong at = VV_HC(VV_HC_ARGS_AT) - 1ul;
+    if (env) {
+        uint bytes = *(__global const uint *)(vm->stdin_data + at + 4ul);
+        at += 8ul + (((ulong)bytes + 3ul) & ~3ul);
+    }
+    return at;
+}
+
+/* args_sizes_get / environ_sizes_get: the string count and their bytes with NULs. */
+static inline uint vv_dev_list_sizes(vm_t *vm, uint env, uint count_ptr, uint size_ptr) {
+    if (VV_HC(VV_HC_ARGS_AT) == 0ul) return VV_ON_HOST;
+    __global const uint *list = (__global const uint *)(vm->stdin_data + vv_dev_list(vm, env));
+    VV_FAULT_IF_OUTSIDE(count_ptr, 4u);
+    VV_FAULT_IF_OUTSIDE(size_ptr, 4u);
+    VV_TRAP_IF_OUTSIDE(count_ptr, 4u);
+    VV_TRAP_IF_OUTSIDE(size_ptr, 4u);
+    vv_store32(vm, count_ptr, list[0]);
+    vv_store32(vm, size_ptr, list[1]);
+    VV_HC(VV_HC_RESULT) = 0ul;
+    return 0u;
+}
+
+/* args_get / environ_get: the NUL-terminated strings at `buf` and a pointer to each at `ptrs`. */
+static inline uint vv_dev_list_get(vm_t *vm, uint env, uint ptrs, uint buf) {
+    if (VV_HC(VV_HC_ARGS_AT) == 0ul) return VV_ON_HOST;
+    ulong at = vv_dev_list(vm, env);
+    __global const uint *list = (__global const uint *)(vm->stdin_data + at);
+    uint count = list[0], bytes = list[1];
+    __global const uchar *strings = vm->stdin_data + at + 8ul;
+    if (count == 0u) {
+        VV_HC(VV_HC_RESULT) = 0ul;
+        return 0u;
+    }
+    VV_FAULT_IF_OUTSIDE(ptrs, 4ul * count);
+    VV_FAULT_IF_OUTSIDE(buf, bytes);
+    VV_TRAP_IF_OUTSIDE(ptrs, 4ul * count);
+    VV_TRAP_IF_OUTSIDE(buf, bytes);
+    uint k = 0u;
+    for (uint j = 0u; j < bytes; j++) {
+        if (j == 0u || strings[j - 1u] == 0u)
+            vv_store32(vm, (ulong)ptrs + 4ul * k++, buf + j);
+        vv_store8(vm, (ulong)buf + j, strings[j]);
+    }
+    VV_HC(VV_HC_RESULT) = 0ul;
+    return 0u;
+}
+
+static inline uint vv_dev_args_sizes_get(vm_t *vm, uint count_ptr, uint size_ptr) {
+    return vv_dev_list_sizes(vm, 0u, count_ptr, size_ptr);
+}
+static inline uint vv_dev_environ_sizes_get(vm_t *vm, uint count_ptr, uint size_ptr) {
+    return vv_dev_list_sizes(vm, 1u, count_ptr, size_ptr);
+}
+static inline uint vv_dev_args_get(vm_t *vm, uint ptrs, uint buf) {
+    return vv_dev_list_get(vm, 0u, ptrs, buf);
+}
+static inline uint vv_dev_environ_get(vm_t *vm, uint ptrs, uint buf) {
+    return vv_dev_list_get(vm, 1u, ptrs, buf);
+}
+
+/* fd_fdstat_get: stdin, stdout and stderr are pipes that may be read and written (flags 0, rights
+   fd_read | fd_fdstat_set_flags | fd_write | poll_fd_readwrite); other fds BADF. Filetype 0
+   (unknown, what a pipe is to WASI), not a character device: wasi-libc then does not take stdout
+   for a terminal and buffers it fully, one fd_write (one hypercall) per buffer, not per line. */
+static inline uint vv_dev_fd_fdstat_get(vm_t *vm, uint fd, uint ptr) {
+    if (fd > 2u) {
+        VV_HC(VV_HC_RESULT) = VV_ERRNO_BADF;
+        return 0u;
+    }
+    VV_FAULT_IF_OUTSIDE(ptr, 24u);
+    VV_TRAP_IF_OUTSIDE(ptr, 24u);
+    for (uint i = 0u; i < 24u; i += 4u)
+        vv_store32(vm, (ulong)ptr + i, 0u);
+    vv_store32(vm, (ulong)ptr + 8u, 0x0800004Au);
     VV_HC(VV_HC_RESULT) = 0ul;
     return 0u;
 }

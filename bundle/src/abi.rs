@@ -8,7 +8,8 @@
 //!   initial globals. The host zero-fills `mem` before it.
 //! - `vv_run(mem, stack, globals, state, hc_hdr, hc_data, stdin, nvms, fuel)`: runs every VM whose
 //!   status is `STATUS_RUNNING` until it exits, traps, makes a hypercall or spends `fuel`. A VM
-//!   whose header word `HC_STDIN_LEFT` is not 0 reads fd 0 on the device, from `stdin`.
+//!   whose header word `HC_STDIN_LEFT` is not 0 reads fd 0 on the device, from `stdin`; one whose
+//!   `HC_ARGS_AT` is not 0 gets its argv and environment there too.
 //! - `vv_reset(mem, globals, state, image, image_len, nvms, list, count, func, fp, pages, invoke)`:
 //!   puts the `count` VMs whose ids are in `list` back to their start, on the device: zeros from
 //!   `image_len` up to the memory they grew to, the image, the initial globals, and state fields
@@ -21,7 +22,8 @@
 //! `state` `STATE_FIELDS` uints (`state[field * nvms + vm]`); `hc_hdr` `HC_WORDS` ulongs
 //! (`hc_hdr[vm * HC_WORDS + word]`); `hc_data` `HC_DATA_BYTES` bytes (`hc_data[vm * HC_DATA_BYTES + i]`).
 //! `stdin` is one buffer the VMs share (at least one byte): the host packs every distinct input
-//! into it once, and each VM's `HC_STDIN_AT` points at its own.
+//! into it once, and each VM's `HC_STDIN_AT` points at its own; likewise each VM's argv and
+//! environment (`HC_ARGS_AT`).
 //!
 //! A VM starts with status RUNNING, func = `Bundle::entry_function`, resume 0,
 //! fp = `Bundle::invoke_slots`, pages = initial pages, invoke = export index or `INVOKE_COMMAND`.
@@ -72,6 +74,11 @@ pub const HC_STDIN_AT: usize = 13;
 /// at `HC_STDIN_AT`, and fd_read on fd 0 copies them on the device, without leaving the kernel:
 /// a VM that reads its input in pieces does not wait at every piece for the other VMs.
 pub const HC_STDIN_LEFT: usize = 14;
+/// 0: the host serves the VM's args_* and environ_* calls. Otherwise 1 + the byte offset (a
+/// multiple of 4) in the `stdin` buffer of the VM's argv and environment, each list laid out as
+/// `u32 count, u32 bytes, then its NUL-terminated strings (bytes in all), padded to 4 bytes`,
+/// argv first; the device answers those calls from it.
+pub const HC_ARGS_AT: usize = 15;
 pub const HC_WORDS: usize = 16;
 
 /// Per-VM hypercall data buffer. The host answers with copy-out segments laid out as
@@ -199,6 +206,12 @@ pub enum CopyIn {
 pub enum Service {
     /// The kernel leaves for the host, which answers in a batch.
     Host(CopyIn),
+    /// The device answers (`vv_dev_<name>` in the prelude, which stores the errno at
+    /// `HC_RESULT`) when it holds what the call reads (the VM's stdin, argv, environment);
+    /// otherwise as `Host`.
+    DeviceFirst(CopyIn),
+    /// The device answers from the arguments alone (`vv_dev_<name>`, errno at `HC_RESULT`).
+    Device,
     /// The kernel ends the VM with the first argument as exit code.
     DeviceExit,
     /// The kernel returns 0 and ends the VM's launch early.
@@ -308,7 +321,11 @@ impl HostCall {
     pub fn service(self) -> Service {
         match self {
             HostCall::FdWrite => Service::Host(CopyIn::IovecData),
-            HostCall::FdRead => Service::Host(CopyIn::IovecList),
+            HostCall::FdRead => Service::DeviceFirst(CopyIn::IovecList),
+            HostCall::ArgsGet | HostCall::ArgsSizesGet | HostCall::EnvironGet | HostCall::EnvironSizesGet => {
+                Service::DeviceFirst(CopyIn::None)
+            }
+            HostCall::FdFdstatGet => Service::Device,
             HostCall::ServerlessResponse => Service::Host(CopyIn::Range),
             HostCall::ProcExit => Service::DeviceExit,
             HostCall::SchedYield => Service::DeviceYield,

@@ -5,7 +5,7 @@ use crate::device_program::DeviceProgram;
 use crate::error::{ClContext, RunError};
 use crate::report::VmStatus;
 use crate::run::{read_outcomes, status_of, Statuses};
-use crate::vm_state::{DeviceStdin, VmBuffers};
+use crate::vm_state::{DeviceInputs, VmBuffers};
 use crate::wasi::VmContext;
 use crate::{Invoke, RunConfig};
 use opencl3::kernel::Kernel;
@@ -63,7 +63,7 @@ impl Slots {
         dev: &DeviceProgram,
         bufs: &mut VmBuffers,
         bundle: &Bundle,
-        stdin: &DeviceStdin,
+        stdin: &DeviceInputs,
         status: &mut [u32],
         contexts: &mut [VmContext],
         first: usize,

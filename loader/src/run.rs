@@ -10,7 +10,7 @@ use crate::hostcalls::{service_round, HostThreads};
 use crate::launch::{self, WorkSizes};
 use crate::partitions::RunKernels;
 use crate::report::{PhaseTimes, RunReport, ShardReport, Takeover, VmOutcome, VmStatus};
-use crate::vm_state::{initial_state, DeviceStdin, InitialContents, VmBuffers, VmLayout};
+use crate::vm_state::{initial_state, DeviceInputs, InitialContents, VmBuffers, VmLayout};
 use crate::wasi::{os_seed, SplitMix64, VmContext};
 use crate::refill::{resident, Slots};
 use crate::sequence::{self, Steps};
@@ -221,7 +221,11 @@ pub(crate) fn execute(
     let total = input.vms.len();
     // Slots on the device: every VM, or fewer that the VMs take turns in.
     let n = resident(shared.cfg, total);
-    let inputs: Vec<Arc<[u8]>> = input.contexts.iter().map(|c| c.stdin().clone()).collect();
+    let stdin: Vec<Arc<[u8]>> = input.contexts.iter().map(|c| c.stdin().clone()).collect();
+    // VV_HOST_STDIN=1: every read of stdin a hypercall, as before stdin moved to the device.
+    let on_host = crate::env_flag("VV_HOST_STDIN");
+    let mut inputs = DeviceInputs::new((!on_host).then_some(&stdin[..]), total);
+    inputs.add_lists(input.contexts.iter().map(|c| (&c.args[..], &c.env[..])));
     let mut slots = if n < total { Some(Slots::new(dev, shared.cfg, &mut input.contexts, n)?) } else { None };
     let result = run_in_slots(shared, dev, prep, input, progress, &inputs, &mut slots);
     match (result, slots) {
@@ -234,35 +238,31 @@ pub(crate) fn execute(
     }
 }
 
-/// `execute` on `slots` (none: every VM has its own); `inputs` holds every VM's stdin. Returns
-/// the status of each slot's last VM.
+/// `execute` on `slots` (none: every VM has its own); `inputs` holds what every VM reads on the
+/// device. Returns the status of each slot's last VM.
 fn run_in_slots(
     shared: &Shared,
     dev: &DeviceProgram,
     prep: Prepared,
     input: &mut ShardInput,
     progress: &mut Progress,
-    inputs: &[Arc<[u8]>],
+    inputs: &DeviceInputs,
     slots: &mut Option<Slots>,
 ) -> Result<Statuses, RunError> {
     let Shared { bundle, cfg, start, threads } = *shared;
-    let total = input.vms.len();
     let n = input.contexts.len();
     let first = input.vms.start;
     let tag = &dev.device.index;
     let Prepared { init, mut kernels, init_sizes } = prep;
     let layout = VmLayout::new(bundle);
-    // VV_HOST_STDIN=1: every read of stdin a hypercall, as before stdin moved to the device.
-    let on_host = crate::env_flag("VV_HOST_STDIN");
-    let stdin = DeviceStdin::new((!on_host).then_some(inputs), total);
-    stdin.check_fit(&layout, n as u64, &dev.device)?;
+    inputs.check_fit(&layout, n as u64, &dev.device)?;
     let number = |slots: &Option<Slots>, k: usize| first + slots.as_ref().map_or(k, |s| s.vm(k));
     let mut bufs = VmBuffers::allocate(&dev.context, &layout, n)?;
     trace!("[#{tag}] allocated {} for {n} VMs; vv_run {:?}", crate::device::human_bytes(layout.bytes_per_vm() * n as u64), kernels.sizes);
     let state0 = initial_state(bundle, &input.invokes[..n]);
     // Commands (the only runs with slots) have no invoke rows.
     let invoke_rows: &[u64] = if slots.is_some() { &[] } else { &input.rows };
-    let contents = InitialContents { image: &bundle.memory.image, state: &state0, invoke_rows, stdin: &stdin };
+    let contents = InitialContents { image: &bundle.memory.image, state: &state0, invoke_rows, stdin: inputs };
     bufs.initialize(&dev.context, &dev.queue, &init, &dev.helpers, &contents, init_sizes)?;
     bind_run_kernels(kernels.all(), &bufs, n, bundle)?;
     progress.phases.setup = start.elapsed();
@@ -293,7 +293,7 @@ fn run_in_slots(
         }
         if let Some(s) = slots.as_mut() {
             let t = Instant::now();
-            let started = s.refill(dev, &mut bufs, bundle, &stdin, &mut status, &mut input.contexts, first)?;
+            let started = s.refill(dev, &mut bufs, bundle, inputs, &mut status, &mut input.contexts, first)?;
             progress.phases.transfer += t.elapsed();
             if started > 0 {
                 trace!("[#{tag}] after launch {}: {started} VMs took the slots of VMs that stopped", progress.launches);

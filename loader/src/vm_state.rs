@@ -168,7 +168,7 @@ pub struct InitialContents<'a> {
     /// Invoke rows of the stack (`rows[row * nvms + vm]`); may be empty.
     pub invoke_rows: &'a [u64],
     /// Each VM's stdin, read on the device, or none (the host serves fd 0).
-    pub stdin: &'a DeviceStdin,
+    pub stdin: &'a DeviceInputs,
 }
 
 /// The device buffers of all VMs of one run.
@@ -309,19 +309,20 @@ impl VmBuffers {
     }
 }
 
-/// The VMs' stdin as the device holds it: every distinct input (one `Arc` is one input, however
-/// many VMs share it) packed into one buffer, and each VM's hypercall header with `HC_STDIN_AT` /
-/// `HC_STDIN_LEFT` pointing at its own. Without stdin on the device, no bytes and zeroed headers
-/// (the host serves fd 0).
-pub struct DeviceStdin {
+/// What the VMs read on the device, packed into one buffer (`vv_run`'s `stdin`): each distinct
+/// stdin (one `Arc` is one input, however many VMs share it) once, and each distinct argv and
+/// environment once (`add_lists`), with each VM's hypercall header pointing at its own
+/// (`HC_STDIN_AT` / `HC_STDIN_LEFT`, `HC_ARGS_AT`). A header word left 0 means the host serves
+/// those calls.
+pub struct DeviceInputs {
     packed: Vec<u8>,
     headers: Vec<u64>,
 }
 
-impl DeviceStdin {
-    pub fn new(inputs: Option<&[Arc<[u8]>]>, nvms: usize) -> DeviceStdin {
+impl DeviceInputs {
+    pub fn new(inputs: Option<&[Arc<[u8]>]>, nvms: usize) -> DeviceInputs {
         let mut headers = vec![0u64; nvms * HC_WORDS];
-        let Some(inputs) = inputs else { return DeviceStdin { packed: Vec::new(), headers } };
+        let Some(inputs) = inputs else { return DeviceInputs { packed: Vec::new(), headers } };
         let mut packed = Vec::new();
         let mut at_of: HashMap<*const u8, usize> = HashMap::new();
         for (vm, input) in inputs.iter().enumerate().take(nvms) {
@@ -335,7 +336,33 @@ impl DeviceStdin {
         if packed.is_empty() {
             packed.push(0);
         }
-        DeviceStdin { packed, headers }
+        DeviceInputs { packed, headers }
+    }
+
+    /// Adds each VM's argv and environment (in VM order, from the first VM), laid out as
+    /// `abi::HC_ARGS_AT` says; VMs with the same lists share one copy.
+    pub fn add_lists<'a>(&mut self, lists: impl Iterator<Item = (&'a [String], &'a [String])>) {
+        let mut at_of: HashMap<Vec<u8>, usize> = HashMap::new();
+        for (vm, (args, env)) in lists.enumerate() {
+            let mut blob = Vec::new();
+            for list in [args, env] {
+                let bytes: usize = list.iter().map(|s| s.len() + 1).sum();
+                blob.extend_from_slice(&(list.len() as u32).to_le_bytes());
+                blob.extend_from_slice(&(bytes as u32).to_le_bytes());
+                for s in list {
+                    blob.extend_from_slice(s.as_bytes());
+                    blob.push(0);
+                }
+                blob.resize(blob.len().next_multiple_of(4), 0);
+            }
+            let packed = &mut self.packed;
+            let at = *at_of.entry(blob).or_insert_with_key(|blob| {
+                packed.resize(packed.len().next_multiple_of(4), 0);
+                packed.extend_from_slice(blob);
+                packed.len() - blob.len()
+            });
+            self.headers[vm * HC_WORDS + abi::HC_ARGS_AT] = 1 + at as u64;
+        }
     }
 
     /// VM `vm`'s hypercall header as it starts.
@@ -343,7 +370,7 @@ impl DeviceStdin {
         &self.headers[vm * HC_WORDS..][..HC_WORDS]
     }
 
-    /// Whether the inputs are on the device (else the host serves fd 0).
+    /// Whether anything is on the device (else the host serves stdin, argv and environment).
     pub fn on_device(&self) -> bool {
         !self.packed.is_empty()
     }
@@ -405,16 +432,35 @@ mod tests {
         let shared: Arc<[u8]> = Arc::from(&b"abc"[..]);
         let own: Arc<[u8]> = Arc::from(&b"de"[..]);
         let empty: Arc<[u8]> = Arc::from(&b""[..]);
-        let d = DeviceStdin::new(Some(&[shared.clone(), own, shared, empty]), 4);
+        let d = DeviceInputs::new(Some(&[shared.clone(), own, shared, empty]), 4);
         assert_eq!(d.packed, b"abcde", "the shared input once");
         let word = |vm: usize, w: usize| d.headers[vm * HC_WORDS + w];
         let at_left = |vm| (word(vm, abi::HC_STDIN_AT), word(vm, abi::HC_STDIN_LEFT));
         assert_eq!([at_left(0), at_left(1), at_left(2)], [(0, 4), (3, 3), (0, 4)]);
         assert_eq!(at_left(3).1, 1, "empty input: on the device, nothing left");
         assert_eq!(d.headers.len(), 4 * HC_WORDS);
-        let none = DeviceStdin::new(None, 2);
+        let none = DeviceInputs::new(None, 2);
         assert!(none.packed.is_empty() && none.headers.iter().all(|&w| w == 0), "the host serves fd 0");
-        assert_eq!(DeviceStdin::new(Some(&[Arc::from(&b""[..])]), 1).bytes(), 1, "a buffer is never empty");
+        assert_eq!(DeviceInputs::new(Some(&[Arc::from(&b""[..])]), 1).bytes(), 1, "a buffer is never empty");
+    }
+
+    #[test]
+    fn argv_and_environment_pack_once_per_distinct_lists() {
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<String>>();
+        let (a0, a1, env) = (s(&["p", "0", ""]), s(&["p", "1"]), s(&["K=V"]));
+        let abc: Arc<[u8]> = Arc::from(&b"abc"[..]);
+        let mut d = DeviceInputs::new(Some(&[abc.clone(), abc.clone(), abc]), 3);
+        d.add_lists([(&a0[..], &env[..]), (&a1[..], &[][..]), (&a0[..], &env[..])].into_iter());
+        let at = |vm: usize| d.headers[vm * HC_WORDS + abi::HC_ARGS_AT] as usize - 1;
+        assert_eq!((at(0), at(2)), (4, 4), "after the stdin, 4-aligned, one copy for VMs 0 and 2");
+        let word = |i: usize| u32::from_le_bytes(d.packed[i..i + 4].try_into().unwrap());
+        assert_eq!((word(4), word(8)), (3, 5), "argv: 3 strings, 5 bytes with NULs");
+        assert_eq!(&d.packed[12..17], b"p\x000\x00\x00");
+        assert_eq!((word(20), word(24)), (1, 4), "environment after argv's padding");
+        assert_eq!(&d.packed[28..32], b"K=V\x00");
+        let other = at(1);
+        assert_eq!((other % 4, other), (0, 32), "VM 1's lists follow");
+        assert_eq!((word(other), word(other + 4), word(other + 12), word(other + 16)), (2, 4, 0, 0), "an empty environment");
     }
 
     #[test]
@@ -423,7 +469,7 @@ mod tests {
         let mut dev = DeviceInfo::fake(0, "pocl", DeviceKind::Cpu, "p");
         dev.global_mem = 100 << 20;
         dev.max_alloc = 1 << 30;
-        let stdin = |mib: usize| DeviceStdin::new(Some(&[Arc::from(vec![7u8; mib << 20])]), 1);
+        let stdin = |mib: usize| DeviceInputs::new(Some(&[Arc::from(vec![7u8; mib << 20])]), 1);
         assert!(stdin(1).check_fit(&layout, 1, &dev).is_ok());
         let err = stdin(30).check_fit(&layout, 1, &dev).unwrap_err().to_string();
         assert!(err.contains("stdin inputs take 30.0 MiB") && err.contains("run fewer VMs or give smaller inputs"), "{err}");

@@ -99,6 +99,35 @@ fn per_vm_stdin() {
     check_guest("echo_stdin", Some(echo_inputs()));
 }
 
+/// argv, environ and fd_fdstat_get answered on the device, as the reference answers them: empty
+/// strings, an empty environment, FAULT for outputs past 4 GiB; an output past the VM's memory
+/// traps it.
+#[test]
+fn startup_calls_on_the_device() {
+    const N: usize = 32;
+    let rel = "wat/startup_calls.wat";
+    let wasm = read(rel);
+    let bundle = compile(rel, &BuildOptions::default());
+    let name = bundle.source_name.clone();
+    let loader = load(bundle);
+    for env in [vec![("A".to_string(), "1".to_string()), ("EMPTY".to_string(), String::new())], vec![]] {
+        let args = vec!["{vm}".to_string(), String::new(), "two words".into()];
+        let cfg = RunConfig { vms: N, args: args.clone(), env: env.clone(), ..RunConfig::default() };
+        let report = run_limited(&loader, cfg, rel);
+        for (vm, o) in report.outcomes.iter().enumerate() {
+            let mut argv = vec![name.clone()];
+            argv.extend(args.iter().map(|a| a.replace("{vm}", &vm.to_string())));
+            let want = reference::run_command(&wasm, &argv, &env, &[]);
+            assert_eq!(o.status, VmStatus::Exited(0), "vm {vm}");
+            assert_eq!(o.stdout, want.stdout, "vm {vm}, environment {env:?}");
+        }
+    }
+    let cfg = RunConfig { vms: N, args: vec!["{vm}".into(), "a".into(), "b".into(), "trap".into()], ..RunConfig::default() };
+    for (vm, o) in run_limited(&loader, cfg, rel).outcomes.iter().enumerate() {
+        assert!(matches!(&o.status, VmStatus::Trapped { trap, .. } if trap.name() == "memory_out_of_bounds"), "vm {vm}: {:?}", o.status);
+    }
+}
+
 /// More VMs than slots (`resident`): a VM that stops hands its slot to the next, which starts
 /// from the memory image with its own argv. The VMs stop in another order than they started,
 /// some trap and some exit with codes of their own; every VM ends as the reference's does.

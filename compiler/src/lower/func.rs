@@ -1140,20 +1140,30 @@ impl<'a> FunctionWriter<'a> {
                 let dst = self.push(Ty::I32);
                 self.line(format!("{dst} = 0u;"));
             }
-            Service::Host(copy_in) => {
+            Service::Device => {
+                // Answered on the device from the arguments alone.
+                self.line(format!("VV_TRAP_IF({});", device_call(call, &args)));
+                if returns {
+                    let dst = self.push(Ty::I32);
+                    self.line(format!("{dst} = (uint)VV_HC(VV_HC_RESULT);"));
+                }
+            }
+            Service::Host(copy_in) | Service::DeviceFirst(copy_in) => {
                 self.flush();
                 let h = self.stack.len();
                 let below = self.stack.clone();
                 let live = self.live_after_call();
                 let (rid, rlabel) = self.new_resume(live.clone(), below, ResumeKind::Hypercall);
-                if call == HostCall::FdRead {
-                    // A VM whose stdin is on the device reads it there and goes on at once.
-                    self.line(format!("if ({} == 0u && VV_HC(VV_HC_STDIN_LEFT) != 0ul) {{", args[0]));
-                    self.line(format!("    VV_TRAP_IF(vv_stdin_read(vm, {}, {}, {}));", args[1], args[2], args[3]));
-                    self.line(format!("    goto {rlabel};"));
+                // After the spill on both paths: the code after the resume label takes the
+                // spilled locals' frame slots for current.
+                self.spill(&live, h);
+                if matches!(call.service(), Service::DeviceFirst(_)) {
+                    // Where the device holds what the call reads, it answers and the VM goes on.
+                    self.line("{");
+                    self.line(format!("    uint dev_ = {};", device_call(call, &args)));
+                    self.line(format!("    if (dev_ != VV_ON_HOST) {{ VV_TRAP_IF(dev_); goto {rlabel}; }}"));
                     self.line("}");
                 }
-                self.spill(&live, h);
                 for (i, a) in args.iter().enumerate() {
                     self.line(format!("VV_HC(VV_HC_ARGS + {i}u) = (ulong){a};"));
                 }
@@ -1173,6 +1183,13 @@ impl<'a> FunctionWriter<'a> {
         }
         Ok(())
     }
+}
+
+/// The prelude's device answer to `call` (`vv_dev_<name>`) with the call's arguments.
+fn device_call(call: HostCall, args: &[String]) -> String {
+    let mut all = vec!["vm".to_string()];
+    all.extend(args.iter().cloned());
+    format!("vv_dev_{}({})", call.name(), all.join(", "))
 }
 
 /// The constant array and current length of a segment `memory.init` / `table.init` reads. Only

@@ -11,7 +11,7 @@ use crate::hostcalls::{service_round, HostThreads};
 use crate::launch;
 use crate::partitions::RunKernels;
 use crate::run::{bind_run_kernels, trap_of, Prepared};
-use crate::vm_state::{initial_state, DeviceStdin, InitialContents, VmBuffers, VmLayout};
+use crate::vm_state::{initial_state, DeviceInputs, InitialContents, VmBuffers, VmLayout};
 use crate::wasi::serverless::Inbox;
 use crate::wasi::{os_seed, SplitMix64, VmContext};
 use crate::RunConfig;
@@ -91,7 +91,7 @@ impl<'a> Pool<'a> {
             Style::Resident => abi::STATUS_RUNNING,
         };
         state[abi::STATE_STATUS * n..][..n].fill(first);
-        let stdin = DeviceStdin::new(None, n);
+        let stdin = DeviceInputs::new(None, n);
         let contents = InitialContents { image: &bundle.memory.image, state: &state, invoke_rows: &[], stdin: &stdin };
         bufs.initialize(&dev.context, &dev.queue, &init, &dev.helpers, &contents, init_sizes)?;
         let started = Instant::now();

@@ -1,5 +1,6 @@
 //! The stdio file descriptors, pipes to the program: fd_write to 1 and 2 is captured, fd_read on 0
 //! reads the VM's stdin, and every other descriptor is BADF (there are no preopened directories).
+//! fd_fdstat_get is answered on the device (`vv_dev_fd_fdstat_get` in the prelude).
 
 use super::copyout::SEGMENT_OVERHEAD;
 use super::{CopyOut, VmContext};
@@ -8,13 +9,6 @@ use vv_bundle::abi::errno;
 const STDIN: u32 = 0;
 const STDOUT: u32 = 1;
 const STDERR: u32 = 2;
-
-/// `__WASI_FILETYPE_UNKNOWN`: what a pipe is to WASI. Not a character device, so wasi-libc does
-/// not take stdout for a terminal and buffers it fully: one `fd_write` (one hypercall, one
-/// launch) per buffer of output instead of one per line.
-const FILETYPE_PIPE: u8 = 0;
-/// fd_read | fd_fdstat_set_flags | fd_write | poll_fd_readwrite.
-pub const STDIO_RIGHTS: u64 = (1 << 1) | (1 << 3) | (1 << 6) | (1 << 27);
 
 fn is_stdio(fd: u32) -> bool {
     fd <= STDERR
@@ -76,15 +70,4 @@ pub fn close(fd: u32) -> Result<(), u32> {
 
 pub fn seek(fd: u32) -> Result<(), u32> {
     Err(if is_stdio(fd) { errno::SPIPE } else { errno::BADF })
-}
-
-/// Writes the 24-byte fdstat: filetype, flags (0), rights base and rights inheriting (0).
-pub fn fdstat_get(fd: u32, ptr: u32, out: &mut CopyOut) -> Result<(), u32> {
-    if !is_stdio(fd) {
-        return Err(errno::BADF);
-    }
-    let mut stat = [0u8; 24];
-    stat[0] = FILETYPE_PIPE;
-    stat[8..16].copy_from_slice(&STDIO_RIGHTS.to_le_bytes());
-    out.push(ptr, &stat)
 }

@@ -104,7 +104,6 @@ fn dispatch(call: HostCall, ctx: &mut VmContext, req: &Request, out: &mut CopyOu
         HostCall::FdRead => fd::read(ctx, a(0), req.data, a(3), out),
         HostCall::FdClose => fd::close(a(0)),
         HostCall::FdSeek => fd::seek(a(0)),
-        HostCall::FdFdstatGet => fd::fdstat_get(a(0), a(1), out),
         HostCall::FdPrestatGet | HostCall::FdPrestatDirName => Err(errno::BADF),
         HostCall::RandomGet => random::get(ctx, a(0), a(1), out),
         HostCall::ServerlessResponse => {
@@ -113,7 +112,7 @@ fn dispatch(call: HostCall, ctx: &mut VmContext, req: &Request, out: &mut CopyOu
         }
         // The device handles these itself, and `service` the invoke; one that reaches here is
         // not serviced.
-        HostCall::ProcExit | HostCall::SchedYield | HostCall::ServerlessInvoke => Err(errno::NOSYS),
+        HostCall::ProcExit | HostCall::SchedYield | HostCall::FdFdstatGet | HostCall::ServerlessInvoke => Err(errno::NOSYS),
     }
 }
 

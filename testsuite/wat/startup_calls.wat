@@ -1,0 +1,42 @@
+;; What a C program asks the host for at startup, which the device answers: argv and environ
+;; (counts, sizes, the pointer table and the strings), fd_fdstat_get on fds 0 to 4, and FAULT
+;; for outputs past 4 GiB. Prints each errno (as 'A' + errno) and what was written. With more
+;; than three arguments it ends with an fdstat written past its memory, which traps the VM.
+(module
+  (import "wasi_snapshot_preview1" "args_sizes_get" (func $args_sizes_get (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "args_get" (func $args_get (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "environ_sizes_get" (func $environ_sizes_get (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "environ_get" (func $environ_get (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_fdstat_get" (func $fd_fdstat_get (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (memory 1)
+  (export "memory" (memory 0))
+  ;; `len` bytes at `ptr` to stdout.
+  (func $out (param $ptr i32) (param $len i32)
+    (i32.store (i32.const 0) (local.get $ptr))
+    (i32.store (i32.const 4) (local.get $len))
+    (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8))))
+  (func $errno (param $e i32)
+    (i32.store8 (i32.const 16) (i32.add (local.get $e) (i32.const 65)))
+    (call $out (i32.const 16) (i32.const 1)))
+  (func (export "_start") (local $fd i32)
+    (call $errno (call $args_sizes_get (i32.const 100) (i32.const 104)))
+    (call $out (i32.const 100) (i32.const 8))
+    (call $errno (call $args_get (i32.const 1000) (i32.const 2000)))
+    (call $out (i32.const 1000) (i32.mul (i32.load (i32.const 100)) (i32.const 4)))
+    (call $out (i32.const 2000) (i32.load (i32.const 104)))
+    (call $errno (call $environ_sizes_get (i32.const 108) (i32.const 112)))
+    (call $out (i32.const 108) (i32.const 8))
+    (call $errno (call $environ_get (i32.const 3000) (i32.const 4000)))
+    (call $out (i32.const 3000) (i32.mul (i32.load (i32.const 108)) (i32.const 4)))
+    (call $out (i32.const 4000) (i32.load (i32.const 112)))
+    (loop $fds
+      (call $errno (call $fd_fdstat_get (local.get $fd) (i32.const 200)))
+      (call $out (i32.const 200) (i32.const 24))
+      (br_if $fds (i32.lt_u (local.tee $fd (i32.add (local.get $fd) (i32.const 1))) (i32.const 5))))
+    (call $errno (call $args_sizes_get (i32.const 0xfffffffe) (i32.const 100)))
+    (call $errno (call $args_get (i32.const 1000) (i32.const 0xffffffff)))
+    (call $errno (call $environ_get (i32.const 0xfffffffc) (i32.const 4000)))
+    (call $errno (call $fd_fdstat_get (i32.const 2) (i32.const 0xfffffff0)))
+    (if (i32.gt_u (i32.load (i32.const 100)) (i32.const 4))
+      (then (drop (call $fd_fdstat_get (i32.const 1) (i32.const 65530)))))))
