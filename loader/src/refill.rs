@@ -54,8 +54,8 @@ impl Slots {
     }
 
     /// Gives each slot whose VM stopped the next VM not yet started: keeps the stopped VM's
-    /// outcome and context, puts the slot back to the start on the device with the new VM's stdin
-    /// header, and marks it RUNNING in `status`. `contexts` is in slot order; `first` numbers the
+    /// outcome and context, puts the slot back to the start on the device with the new VM's
+    /// header from `inputs`, and marks it RUNNING in `status`. `contexts` is in slot order; `first` numbers the
     /// device's VMs in messages. Returns how many VMs started.
     #[allow(clippy::too_many_arguments)]
     pub fn refill(
@@ -63,7 +63,7 @@ impl Slots {
         dev: &DeviceProgram,
         bufs: &mut VmBuffers,
         bundle: &Bundle,
-        stdin: &DeviceInputs,
+        inputs: &DeviceInputs,
         status: &mut [u32],
         contexts: &mut [VmContext],
         first: usize,
@@ -89,16 +89,18 @@ impl Slots {
         }
         let list: Vec<u32> = stopped.iter().map(|&k| k as u32).collect();
         bufs.reset_to_start(dev, &self.reset, bundle, &list, abi::INVOKE_COMMAND)?;
-        if stdin.on_device() {
-            // The headers of the other slots may hold answers of the last round: rewrite only these.
-            let mut headers = vec![0u64; n * HC_WORDS];
-            // SAFETY: blocking read and write of the whole header buffer.
+        if inputs.on_device() {
+            // Slots between these hold the calls their VMs just made: read the rows from the first
+            // to the last new VM's, rewrite the new VMs' rows, write them back.
+            let (lo, hi) = (stopped[0], stopped[stopped.len() - 1]);
+            let mut headers = vec![0u64; (hi + 1 - lo) * HC_WORDS];
+            // SAFETY: blocking read and write of rows lo..=hi, inside the buffer.
             unsafe {
-                dev.queue.enqueue_read_buffer(&bufs.hc_hdr, CL_BLOCKING, 0, &mut headers, &[]).cl("reading hypercall headers")?;
+                dev.queue.enqueue_read_buffer(&bufs.hc_hdr, CL_BLOCKING, lo * HC_WORDS * 8, &mut headers, &[]).cl("reading hypercall headers")?;
                 for &k in &stopped {
-                    headers[k * HC_WORDS..][..HC_WORDS].copy_from_slice(stdin.header(self.vm[k]));
+                    headers[(k - lo) * HC_WORDS..][..HC_WORDS].copy_from_slice(inputs.header(self.vm[k]));
                 }
-                dev.queue.enqueue_write_buffer(&mut bufs.hc_hdr, CL_BLOCKING, 0, &headers, &[]).cl("writing hypercall headers")?;
+                dev.queue.enqueue_write_buffer(&mut bufs.hc_hdr, CL_BLOCKING, lo * HC_WORDS * 8, &headers, &[]).cl("writing hypercall headers")?;
             }
         }
         Ok(stopped.len())

@@ -167,7 +167,7 @@ pub struct InitialContents<'a> {
     pub state: &'a [u32],
     /// Invoke rows of the stack (`rows[row * nvms + vm]`); may be empty.
     pub invoke_rows: &'a [u64],
-    /// Each VM's stdin, read on the device, or none (the host serves fd 0).
+    /// What the VMs read on the device (stdin, argv, environment) and their headers.
     pub stdin: &'a DeviceInputs,
 }
 
@@ -190,7 +190,7 @@ pub struct VmBuffers {
     pub staging: Buffer<u8>,
     /// The padded memory image, on the device once `initialize` ran (`vv_reset` reads it).
     pub image: Option<Buffer<u8>>,
-    /// Every distinct stdin of the VMs, packed (one byte until `initialize` uploads them).
+    /// The VMs' inputs, packed (`DeviceInputs`; one byte until `initialize` uploads them).
     pub stdin: Buffer<u8>,
 }
 
@@ -260,7 +260,7 @@ impl VmBuffers {
             if !stdin.packed.is_empty() {
                 self.stdin = Buffer::<u8>::create(context, CL_MEM_READ_ONLY, stdin.packed.len(), ptr::null_mut()).cl("allocating the stdin buffer")?;
                 queue.enqueue_write_buffer(&mut self.stdin, CL_BLOCKING, 0, &stdin.packed, &[]).cl("uploading stdin")?;
-                trace!("stdin on the device: {} for {} VMs", human_bytes(stdin.bytes()), self.nvms);
+                trace!("inputs on the device: {} for {} VMs", human_bytes(stdin.bytes()), self.nvms);
             }
             let headers = &stdin.headers[..self.nvms * HC_WORDS];
             queue.enqueue_write_buffer(&mut self.hc_hdr, CL_BLOCKING, 0, headers, &[]).cl("uploading hypercall headers")?;
@@ -343,8 +343,9 @@ impl DeviceInputs {
     /// `abi::HC_ARGS_AT` says; VMs with the same lists share one copy.
     pub fn add_lists<'a>(&mut self, lists: impl Iterator<Item = (&'a [String], &'a [String])>) {
         let mut at_of: HashMap<Vec<u8>, usize> = HashMap::new();
+        let mut blob = Vec::new();
         for (vm, (args, env)) in lists.enumerate() {
-            let mut blob = Vec::new();
+            blob.clear();
             for list in [args, env] {
                 let bytes: usize = list.iter().map(|s| s.len() + 1).sum();
                 blob.extend_from_slice(&(list.len() as u32).to_le_bytes());
@@ -355,12 +356,16 @@ impl DeviceInputs {
                 }
                 blob.resize(blob.len().next_multiple_of(4), 0);
             }
-            let packed = &mut self.packed;
-            let at = *at_of.entry(blob).or_insert_with_key(|blob| {
-                packed.resize(packed.len().next_multiple_of(4), 0);
-                packed.extend_from_slice(blob);
-                packed.len() - blob.len()
-            });
+            let at = match at_of.get(&blob) {
+                Some(&at) => at,
+                None => {
+                    let packed = &mut self.packed;
+                    packed.resize(packed.len().next_multiple_of(4), 0);
+                    packed.extend_from_slice(&blob);
+                    at_of.insert(blob.clone(), packed.len() - blob.len());
+                    packed.len() - blob.len()
+                }
+            };
             self.headers[vm * HC_WORDS + abi::HC_ARGS_AT] = 1 + at as u64;
         }
     }

@@ -1130,7 +1130,8 @@ impl<'a> FunctionWriter<'a> {
             args.push(self.pop()?.1);
         }
         args.reverse();
-        match call.service() {
+        let service = call.service();
+        match service {
             Service::DeviceExit => {
                 self.line(format!("VV_EXIT({});", args[0]));
                 self.unreachable = true;
@@ -1157,7 +1158,7 @@ impl<'a> FunctionWriter<'a> {
                 // After the spill on both paths: the code after the resume label takes the
                 // spilled locals' frame slots for current.
                 self.spill(&live, h);
-                if matches!(call.service(), Service::DeviceFirst(_)) {
+                if matches!(service, Service::DeviceFirst(_)) {
                     // Where the device holds what the call reads, it answers and the VM goes on.
                     self.line("{");
                     self.line(format!("    uint dev_ = {};", device_call(call, &args)));
