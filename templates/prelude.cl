@@ -41,7 +41,7 @@
 #define VV_REF_NULL 0xffffffffu
 
 /* Hypercall header words and data buffer (abi::HC_*). */
-#define VV_HC_WORDS 16u
+#define VV_HC_WORDS 17u
 #define VV_HC_CALL 0u
 #define VV_HC_ARGS 1u
 #define VV_HC_RESULT 11u
@@ -49,7 +49,9 @@
 #define VV_HC_STDIN_AT 13u
 #define VV_HC_STDIN_LEFT 14u
 #define VV_HC_ARGS_AT 15u
+#define VV_HC_OUT 16u
 #define VV_HC_DATA_BYTES 65536u
+#define VV_HC_OUT_BYTES 65536u
 
 #define VV_PAGE_SIZE 65536ul
 
@@ -60,6 +62,7 @@ typedef struct {
     __global ulong *globals;
     __global ulong *hc_hdr;
     __global uchar *hc_data;
+    __global uchar *hc_out;
     __global const uchar *stdin_data;
     uint nvms;
     uint id;
@@ -568,6 +571,39 @@ static inline uint vv_dev_fd_read(vm_t *vm, uint fd, uint iovs, uint count, uint
     vv_store32(vm, nread, total);
     VV_HC(VV_HC_STDIN_AT) = at;
     VV_HC(VV_HC_STDIN_LEFT) = left + 1ul;
+    VV_HC(VV_HC_RESULT) = 0ul;
+    return 0u;
+}
+
+/* fd_write on fd 1 of a VM whose stdout is on the device (VV_HC_OUT is not 0): appends the bytes
+   to the VM's `hc_out` row, where the host takes them once the VM stops, stores the count at
+   `nwritten` and errno 0. A write that does not fit what is left of the row goes to the host.
+   As the host answers: iovecs outside memory trap, FAULT writes nothing, and a `nwritten` outside
+   memory traps after the bytes are written. */
+static inline uint vv_dev_fd_write(vm_t *vm, uint fd, uint iovs, uint count, uint nwritten) {
+    if (fd != 1u || VV_HC(VV_HC_OUT) == 0ul) return VV_ON_HOST;
+    ulong used = VV_HC(VV_HC_OUT) - 1ul;
+    ulong total = 0ul;
+    for (uint i = 0u; i < count; i++) {
+        ulong entry = (ulong)iovs + 8ul * i;
+        if (entry + 8ul > vm->mem_bytes) return VV_TRAP_OOB;
+        uint ptr = vv_load32(vm, entry);
+        uint n = vv_load32(vm, entry + 4ul);
+        if ((ulong)ptr + n > vm->mem_bytes) return VV_TRAP_OOB;
+        total += n;
+        if (used + total > VV_HC_OUT_BYTES) return VV_ON_HOST;
+    }
+    VV_FAULT_IF_OUTSIDE(nwritten, 4u);
+    __global uchar *dst = vm->hc_out + (ulong)vm->id * VV_HC_OUT_BYTES + used;
+    for (uint i = 0u; i < count; i++) {
+        uint ptr = vv_load32(vm, (ulong)iovs + 8ul * i);
+        uint n = vv_load32(vm, (ulong)iovs + 8ul * i + 4ul);
+        for (uint j = 0u; j < n; j++)
+            *dst++ = (uchar)vv_load8(vm, (ulong)ptr + j);
+    }
+    VV_HC(VV_HC_OUT) = used + total + 1ul;
+    VV_TRAP_IF_OUTSIDE(nwritten, 4u);
+    vv_store32(vm, nwritten, (uint)total);
     VV_HC(VV_HC_RESULT) = 0ul;
     return 0u;
 }

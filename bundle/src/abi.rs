@@ -6,10 +6,11 @@
 //! - `vv_init(mem, globals, image, image_len, nvms)`: writes the memory image (a buffer of
 //!   `image_len` bytes, a multiple of 8 and at least 8) into every VM's interleaved memory and the
 //!   initial globals. The host zero-fills `mem` before it.
-//! - `vv_run(mem, stack, globals, state, hc_hdr, hc_data, stdin, nvms, fuel)`: runs every VM whose
-//!   status is `STATUS_RUNNING` until it exits, traps, makes a hypercall or spends `fuel`. A VM
-//!   whose header word `HC_STDIN_LEFT` is not 0 reads fd 0 on the device, from `stdin`; one whose
-//!   `HC_ARGS_AT` is not 0 gets its argv and environment there too.
+//! - `vv_run(mem, stack, globals, state, hc_hdr, hc_data, hc_out, stdin, nvms, fuel)`: runs every
+//!   VM whose status is `STATUS_RUNNING` until it exits, traps, makes a hypercall or spends `fuel`.
+//!   A VM whose header word `HC_STDIN_LEFT` is not 0 reads fd 0 on the device, from `stdin`; one
+//!   whose `HC_ARGS_AT` is not 0 gets its argv and environment there too; one whose `HC_OUT` is
+//!   not 0 writes fd 1 into its `hc_out` row.
 //! - `vv_reset(mem, globals, state, image, image_len, nvms, list, count, func, fp, pages, invoke)`:
 //!   puts the `count` VMs whose ids are in `list` back to their start, on the device: zeros from
 //!   `image_len` up to the memory they grew to, the image, the initial globals, and state fields
@@ -20,7 +21,8 @@
 //! `0..invoke_slots` carry invoke arguments and results as raw bits; `globals` one ulong per
 //! global (`globals[g * nvms + vm]`, at least one);
 //! `state` `STATE_FIELDS` uints (`state[field * nvms + vm]`); `hc_hdr` `HC_WORDS` ulongs
-//! (`hc_hdr[vm * HC_WORDS + word]`); `hc_data` `HC_DATA_BYTES` bytes (`hc_data[vm * HC_DATA_BYTES + i]`).
+//! (`hc_hdr[vm * HC_WORDS + word]`); `hc_data` `HC_DATA_BYTES` bytes (`hc_data[vm * HC_DATA_BYTES + i]`);
+//! `hc_out` `HC_OUT_BYTES` bytes, likewise.
 //! `stdin` is one buffer the VMs share (at least one byte): the host packs every distinct input
 //! into it once, and each VM's `HC_STDIN_AT` points at its own; likewise each VM's argv and
 //! environment (`HC_ARGS_AT`).
@@ -79,11 +81,19 @@ pub const HC_STDIN_LEFT: usize = 14;
 /// `u32 count, u32 bytes, then its NUL-terminated strings (bytes in all), padded to 4 bytes`,
 /// argv first; the device answers those calls from it.
 pub const HC_ARGS_AT: usize = 15;
-pub const HC_WORDS: usize = 16;
+/// 0: the host serves the VM's writes to fd 1 (hypercalls). Otherwise 1 + the bytes the VM wrote
+/// to stdout on the device that the host has not taken yet, at the start of its `hc_out` row: a
+/// write that fits the row does not leave the kernel. After every launch the host takes the bytes
+/// of each VM that stopped (exited, trapped or made a hypercall), and of all VMs when the run ends.
+pub const HC_OUT: usize = 16;
+pub const HC_WORDS: usize = 17;
 
 /// Per-VM hypercall data buffer. The host answers with copy-out segments laid out as
 /// `u32 count, count x (u32 address, u32 length), then the bytes of each segment in order`.
 pub const HC_DATA_BYTES: usize = 65536;
+
+/// Per-VM stdout buffer (`HC_OUT`): rows as long as the data rows, so one packing kernel reads both.
+pub const HC_OUT_BYTES: usize = HC_DATA_BYTES;
 
 /// Why a VM stopped abnormally.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -207,8 +217,8 @@ pub enum Service {
     /// The kernel leaves for the host, which answers in a batch.
     Host(CopyIn),
     /// The device answers (`vv_dev_<name>` in the prelude, which stores the errno at
-    /// `HC_RESULT`) when it holds what the call reads (the VM's stdin, argv, environment);
-    /// otherwise as `Host`.
+    /// `HC_RESULT`) when it holds what the call reads (the VM's stdin, argv, environment) or has
+    /// room for what it writes (stdout); otherwise as `Host`.
     DeviceFirst(CopyIn),
     /// The device answers from the arguments alone (`vv_dev_<name>`, errno at `HC_RESULT`).
     Device,
@@ -320,7 +330,7 @@ impl HostCall {
 
     pub fn service(self) -> Service {
         match self {
-            HostCall::FdWrite => Service::Host(CopyIn::IovecData),
+            HostCall::FdWrite => Service::DeviceFirst(CopyIn::IovecData),
             HostCall::FdRead => Service::DeviceFirst(CopyIn::IovecList),
             HostCall::ArgsGet | HostCall::ArgsSizesGet | HostCall::EnvironGet | HostCall::EnvironSizesGet => {
                 Service::DeviceFirst(CopyIn::None)

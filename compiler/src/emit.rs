@@ -85,3 +85,47 @@ fn render_partition(t: &tera::Tera, l: &Lowered, shape: Shape, members: &[u32], 
     let ctx = tera::Context::from_value(value).map_err(|e| EmitError(e.to_string()))?;
     t.render("kernel.cl", &ctx).map_err(|e| EmitError(format!("{e:?}")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::PRELUDE;
+    use vv_bundle::abi;
+
+    /// The prelude's `#define NAME <n>u`, if it has one.
+    fn define(name: &str) -> Option<u64> {
+        let line = PRELUDE.lines().find(|l| l.split_whitespace().take(2).eq(["#define", name]))?;
+        line.split_whitespace().nth(2)?.trim_end_matches('u').parse().ok()
+    }
+
+    #[test]
+    fn prelude_mirrors_the_abi() {
+        let words = [
+            ("VV_STATUS_RUNNING", abi::STATUS_RUNNING as u64),
+            ("VV_STATUS_HYPERCALL", abi::STATUS_HYPERCALL as u64),
+            ("VV_STATUS_EXITED", abi::STATUS_EXITED as u64),
+            ("VV_STATUS_TRAPPED", abi::STATUS_TRAPPED as u64),
+            ("VV_STATE_STATUS", abi::STATE_STATUS as u64),
+            ("VV_STATE_FUNC", abi::STATE_FUNC as u64),
+            ("VV_STATE_RESUME", abi::STATE_RESUME as u64),
+            ("VV_STATE_FP", abi::STATE_FP as u64),
+            ("VV_STATE_PAGES", abi::STATE_PAGES as u64),
+            ("VV_STATE_CODE", abi::STATE_CODE as u64),
+            ("VV_STATE_TRAP_FUNC", abi::STATE_TRAP_FUNC as u64),
+            ("VV_STATE_INVOKE", abi::STATE_INVOKE as u64),
+            ("VV_HC_WORDS", abi::HC_WORDS as u64),
+            ("VV_HC_CALL", abi::HC_CALL as u64),
+            ("VV_HC_ARGS", abi::HC_ARGS as u64),
+            ("VV_HC_RESULT", abi::HC_RESULT as u64),
+            ("VV_HC_LEN", abi::HC_LEN as u64),
+            ("VV_HC_STDIN_AT", abi::HC_STDIN_AT as u64),
+            ("VV_HC_STDIN_LEFT", abi::HC_STDIN_LEFT as u64),
+            ("VV_HC_ARGS_AT", abi::HC_ARGS_AT as u64),
+            ("VV_HC_OUT", abi::HC_OUT as u64),
+            ("VV_HC_DATA_BYTES", abi::HC_DATA_BYTES as u64),
+            ("VV_HC_OUT_BYTES", abi::HC_OUT_BYTES as u64),
+        ];
+        for (name, value) in words {
+            assert_eq!(define(name), Some(value), "{name} in templates/prelude.cl");
+        }
+    }
+}

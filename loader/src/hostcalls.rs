@@ -10,7 +10,7 @@ use opencl3::command_queue::CommandQueue;
 use opencl3::types::{CL_BLOCKING, CL_NON_BLOCKING};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
-use vv_bundle::abi::{HC_RESULT, HC_WORDS, STATE_CODE, STATUS_EXITED, STATUS_RUNNING};
+use vv_bundle::abi::{HostCall, HC_RESULT, HC_WORDS, STATE_CODE, STATUS_EXITED, STATUS_RUNNING};
 
 /// Waiting VMs per host thread below which servicing stays on one thread.
 const PER_THREAD: usize = 64;
@@ -89,7 +89,7 @@ pub fn service_round(
     unsafe { queue.enqueue_read_buffer(&bufs.hc_hdr, CL_BLOCKING, lo * HC_WORDS * 8, &mut hdr, &[]) }.cl("reading hypercall headers")?;
     let header = |vm: usize| -> &[u64; HC_WORDS] { hdr[(vm - lo) * HC_WORDS..][..HC_WORDS].try_into().unwrap() };
     let wants: Vec<(usize, usize)> = waiting.iter().map(|&vm| (vm, wasi::copy_in_len(header(vm)))).collect();
-    let (packed, starts) = pack::read_rows(queue, helpers, bufs, &wants).cl("reading hypercall data")?;
+    let (packed, starts) = pack::read_rows(queue, helpers, bufs, pack::Rows::Data, &wants).cl("reading hypercall data")?;
     let data: Vec<&[u8]> = wants.iter().zip(&starts).map(|(&(_, len), &start)| &packed[start..][..len]).collect();
     let requests: Vec<Request> = waiting.iter().zip(&data).map(|(&vm, d)| Request::from_header(header(vm), d)).collect();
     let t1 = Instant::now();
@@ -132,8 +132,9 @@ pub fn service_round(
     let finished = queue.finish();
     enqueued.and(finished).cl("writing hypercall replies")?;
     trace!(
-        "round of {} calls: headers and {} KiB in {:.1} ms, service {:.1} ms, {} KiB out {:.1} ms",
+        "round of {} calls ({}): headers and {} KiB in {:.1} ms, service {:.1} ms, {} KiB out {:.1} ms",
         waiting.len(),
+        call_tally(&requests),
         packed.len() >> 10,
         (t1 - t0).as_secs_f64() * 1e3,
         (t2 - t1).as_secs_f64() * 1e3,
@@ -141,6 +142,19 @@ pub fn service_round(
         t2.elapsed().as_secs_f64() * 1e3
     );
     Ok(Round { transfer: (t1 - t0) + t2.elapsed(), service: t2 - t1, parked })
+}
+
+/// The calls of a round by name, for traces: `fd_write 4096, clock_time_get 12`.
+fn call_tally(requests: &[Request]) -> String {
+    let mut counts: Vec<(u32, usize)> = Vec::new();
+    for r in requests {
+        match counts.iter_mut().find(|c| c.0 == r.call) {
+            Some(c) => c.1 += 1,
+            None => counts.push((r.call, 1)),
+        }
+    }
+    let name = |id: u32| HostCall::from_id(id).map_or_else(|| format!("call {id}"), |c| c.name().to_string());
+    counts.iter().map(|&(id, n)| format!("{} {n}", name(id))).collect::<Vec<_>>().join(", ")
 }
 
 /// Services `requests[k]` for VM `waiting[k]`, on several threads when there are many: this one
@@ -188,7 +202,7 @@ mod tests {
         assert_eq!(pool.take(5).n, 4);
         assert_eq!(HostThreads::new(0).take(8).n, 0, "the caller's own thread still services");
     }
-    use vv_bundle::abi::{HostCall, HC_MAX_ARGS};
+    use vv_bundle::abi::HC_MAX_ARGS;
 
     #[test]
     fn parallel_service_matches_each_vm() {

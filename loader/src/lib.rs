@@ -34,6 +34,7 @@ mod helper_kernels;
 mod hostcalls;
 mod launch;
 mod multi;
+mod output;
 mod pack;
 pub mod program;
 pub mod report;

@@ -85,9 +85,24 @@ unsafe fn with_mapped(queue: &CommandQueue, staging: &Buffer<u8>, len: usize, fl
     Ok(())
 }
 
-/// Reads bytes `0..len` of each item's row `(row, len)`; returns the packed bytes and each
-/// item's offset in them. Waits until done.
-pub fn read_rows(queue: &CommandQueue, helpers: &HelperKernels, bufs: &mut VmBuffers, items: &[(usize, usize)]) -> Result<(Vec<u8>, Vec<usize>), ClError> {
+/// Which per-VM rows a transfer reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rows {
+    /// `hc_data`: what the VMs copied in for their hypercalls.
+    Data,
+    /// `hc_out`: what the VMs wrote to stdout on the device.
+    Out,
+}
+
+/// Reads bytes `0..len` of each item's row `(row, len)` of `from`; returns the packed bytes and
+/// each item's offset in them. Waits until done.
+pub fn read_rows(
+    queue: &CommandQueue,
+    helpers: &HelperKernels,
+    bufs: &mut VmBuffers,
+    from: Rows,
+    items: &[(usize, usize)],
+) -> Result<(Vec<u8>, Vec<usize>), ClError> {
     let plan = plan(items, packed_bytes(bufs.nvms));
     let mut host = vec![0u8; plan.total];
     let mut enqueue = || -> Result<(), ClError> {
@@ -97,7 +112,11 @@ pub fn read_rows(queue: &CommandQueue, helpers: &HelperKernels, bufs: &mut VmBuf
             // word lies inside its buffer (rows < nvms, batches fit `packed_bytes`).
             unsafe {
                 queue.enqueue_write_buffer(&mut bufs.pack_items, CL_NON_BLOCKING, 0, &b.triplets, &[])?;
-                helpers.pack(queue, false, &bufs.hc_data, &bufs.pack_items, b.triplets.len() / 3, &bufs.packed)?;
+                let rows = match from {
+                    Rows::Data => &bufs.hc_data,
+                    Rows::Out => &bufs.hc_out,
+                };
+                helpers.pack(queue, false, rows, &bufs.pack_items, b.triplets.len() / 3, &bufs.packed)?;
                 queue.enqueue_copy_buffer(&bufs.packed, &mut bufs.staging, 0, 0, len, &[])?;
                 with_mapped(queue, &bufs.staging, len, CL_MAP_READ, |m| host[b.bytes.clone()].copy_from_slice(m))?;
             }

@@ -8,6 +8,7 @@ use crate::error::{ClContext, RunError};
 use crate::fault::{self, Stage};
 use crate::hostcalls::{service_round, HostThreads};
 use crate::launch::{self, WorkSizes};
+use crate::output;
 use crate::partitions::RunKernels;
 use crate::report::{PhaseTimes, RunReport, ShardReport, Takeover, VmOutcome, VmStatus};
 use crate::vm_state::{initial_state, DeviceInputs, InitialContents, VmBuffers, VmLayout};
@@ -226,6 +227,10 @@ pub(crate) fn execute(
     let on_host = crate::env_flag("VV_HOST_STDIN");
     let mut inputs = DeviceInputs::new((!on_host).then_some(&stdin[..]), total);
     inputs.add_lists(input.contexts.iter().map(|c| (&c.args[..], &c.env[..])));
+    // VV_HOST_STDOUT=1: every write to stdout a hypercall, as before stdout moved to the device.
+    if !crate::env_flag("VV_HOST_STDOUT") {
+        inputs.add_stdout();
+    }
     let mut slots = if n < total { Some(Slots::new(dev, shared.cfg, &mut input.contexts, n)?) } else { None };
     let result = run_in_slots(shared, dev, prep, input, progress, &inputs, &mut slots);
     match (result, slots) {
@@ -269,6 +274,7 @@ fn run_in_slots(
 
     let queue = &dev.queue;
     let mut status = state0[..n].to_vec();
+    let mut before = status.clone();
     loop {
         let sizes = kernels.sizes;
         let (partition, kernel) = kernels.next(queue, &bufs.state, &status).cl("reading VM functions")?;
@@ -276,6 +282,7 @@ fn run_in_slots(
         if fault::injected(Stage::Launch(progress.launches + 1), dev.device.index) {
             return Err(RunError::Cl { what: "launching vv_run (failure injected by VV_INJECT_FAULT)", code: ClError(-36) });
         }
+        before.copy_from_slice(&status);
         // SAFETY: all arguments are set to live buffers.
         unsafe { launch::enqueue(queue, kernel, sizes) }.cl("launching vv_run")?;
         queue.finish().cl("running vv_run")?;
@@ -285,6 +292,12 @@ fn run_in_slots(
         // SAFETY: blocking read of the status row (the first n words of state).
         unsafe { queue.enqueue_read_buffer(&bufs.state, CL_BLOCKING, 0, &mut status, &[]) }.cl("reading VM status")?;
         progress.phases.transfer += t1.elapsed();
+
+        // Stdout of the VMs that stopped, before their slots or steps start again.
+        let t2 = Instant::now();
+        let stopped: Vec<usize> = (0..n).filter(|&k| before[k] == abi::STATUS_RUNNING && status[k] != abi::STATUS_RUNNING).collect();
+        output::take_stdout(queue, &dev.helpers, &mut bufs, &stopped, &mut input.contexts)?;
+        progress.phases.transfer += t2.elapsed();
 
         if let Some(steps) = input.steps.as_mut() {
             let t = Instant::now();
@@ -345,6 +358,8 @@ fn run_in_slots(
         progress.takeover = Some(Takeover::Pending);
     }
     let t = Instant::now();
+    let still: Vec<usize> = (0..n).filter(|&k| status[k] == abi::STATUS_RUNNING).collect();
+    output::take_stdout(queue, &dev.helpers, &mut bufs, &still, &mut input.contexts)?;
     let (state, results) = read_outcomes(queue, &bufs, bundle, n)?;
     progress.phases.transfer += t.elapsed();
 
@@ -397,9 +412,10 @@ pub(crate) fn bind_run_kernels(kernels: &[Kernel], bufs: &VmBuffers, n: usize, b
             kernel.set_arg(3, &bufs.state).cl("setting vv_run arguments")?;
             kernel.set_arg(4, &bufs.hc_hdr).cl("setting vv_run arguments")?;
             kernel.set_arg(5, &bufs.hc_data).cl("setting vv_run arguments")?;
-            kernel.set_arg(6, &bufs.stdin).cl("setting vv_run arguments")?;
-            launch::set_uint_arg(kernel, 7, n as u64).cl("setting vv_run arguments")?;
-            launch::set_uint_arg(kernel, 8, fuel).cl("setting vv_run arguments")?;
+            kernel.set_arg(6, &bufs.hc_out).cl("setting vv_run arguments")?;
+            kernel.set_arg(7, &bufs.stdin).cl("setting vv_run arguments")?;
+            launch::set_uint_arg(kernel, 8, n as u64).cl("setting vv_run arguments")?;
+            launch::set_uint_arg(kernel, 9, fuel).cl("setting vv_run arguments")?;
         }
     }
     Ok(())

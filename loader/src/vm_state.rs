@@ -15,7 +15,7 @@ use opencl3::types::CL_BLOCKING;
 use std::collections::HashMap;
 use std::ptr;
 use std::sync::Arc;
-use vv_bundle::abi::{self, HC_DATA_BYTES, HC_WORDS, STATE_FIELDS};
+use vv_bundle::abi::{self, HC_DATA_BYTES, HC_OUT_BYTES, HC_WORDS, STATE_FIELDS};
 use vv_bundle::Bundle;
 
 /// Share of `CL_DEVICE_GLOBAL_MEM_SIZE` the VM buffers may take.
@@ -65,7 +65,7 @@ impl VmLayout {
     }
 
     /// (name, bytes per VM) of every buffer that grows with the VM count.
-    pub fn buffers(&self) -> [(&'static str, u64); 7] {
+    pub fn buffers(&self) -> [(&'static str, u64); 8] {
         [
             ("memory", self.mem_bytes),
             ("stack", self.stack_rows * 8),
@@ -73,6 +73,7 @@ impl VmLayout {
             ("state", STATE_FIELDS as u64 * 4),
             ("hypercall header", HC_WORDS as u64 * 8),
             ("hypercall data", HC_DATA_BYTES as u64),
+            ("stdout", HC_OUT_BYTES as u64),
             ("hypercall packing index", PACK_ITEM_BYTES),
         ]
     }
@@ -180,6 +181,8 @@ pub struct VmBuffers {
     pub state: Buffer<u32>,
     pub hc_hdr: Buffer<u64>,
     pub hc_data: Buffer<u8>,
+    /// What the VMs wrote to stdout on the device (`abi::HC_OUT`), `HC_OUT_BYTES` a VM.
+    pub hc_out: Buffer<u8>,
     /// A hypercall round's (row, word, words) items for the packing kernels.
     pub pack_items: Buffer<u32>,
     /// Where a round's data rows are packed together for one transfer (`pack`), in batches of
@@ -210,6 +213,7 @@ impl VmBuffers {
             state: buffer(context, n * STATE_FIELDS as u64, "allocating VM state")?,
             hc_hdr: buffer(context, n * HC_WORDS as u64, "allocating hypercall headers")?,
             hc_data: buffer(context, n * HC_DATA_BYTES as u64, "allocating hypercall data")?,
+            hc_out: buffer(context, n * HC_OUT_BYTES as u64, "allocating the VMs' stdout")?,
             pack_items: buffer(context, n * PACK_ITEM_BYTES / 4, "allocating the hypercall packing index")?,
             packed: buffer(context, packed_bytes(nvms) as u64, "allocating the hypercall packing buffer")?,
             // SAFETY: no host pointer is passed; the driver allocates host memory it can map.
@@ -370,6 +374,13 @@ impl DeviceInputs {
         }
     }
 
+    /// Lets every VM write stdout on the device (`abi::HC_OUT`).
+    pub fn add_stdout(&mut self) {
+        for header in self.headers.chunks_exact_mut(HC_WORDS) {
+            header[abi::HC_OUT] = 1;
+        }
+    }
+
     /// VM `vm`'s hypercall header as it starts.
     pub fn header(&self, vm: usize) -> &[u64] {
         &self.headers[vm * HC_WORDS..][..HC_WORDS]
@@ -486,7 +497,7 @@ mod tests {
         assert_eq!(l.mem_bytes, 64 * 65536);
         assert_eq!(l.globals, 1);
         assert_eq!(l.image_bytes, 16);
-        assert_eq!(l.bytes_per_vm(), 64 * 65536 + 8192 + 8 + 32 + 128 + 65536 + 12);
+        assert_eq!(l.bytes_per_vm(), 64 * 65536 + 8192 + 8 + 32 + 136 + 65536 + 65536 + 12);
         let empty = VmLayout::new(&bundle(0, 3));
         assert_eq!((empty.mem_bytes, empty.globals), (8, 3));
         // Without memory, a VM still holds one row of the interleave (vv_init writes the image).

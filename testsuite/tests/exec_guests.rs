@@ -128,6 +128,53 @@ fn startup_calls_on_the_device() {
     }
 }
 
+/// Stdout written on the device (`abi::HC_OUT`): writes of several iovecs, more bytes than a VM's
+/// row holds (the rest goes through the host, in order), stderr between them, a write longer
+/// than a row, BADF, and proc_exit with output the host has not taken; every VM as the reference.
+/// Then what the reference answers otherwise (FAULT writes nothing, a `nwritten` outside memory
+/// traps after the bytes, a VM still running at a limit keeps what it wrote): vv-run gives the
+/// same as with every write a hypercall (`VV_HOST_STDOUT=1`).
+#[test]
+fn stdout_on_the_device() {
+    const N: usize = 10;
+    let rel = "wat/stdout_writes.wat";
+    check_program(rel, None);
+    let dir = dir_with_bundle("vv-stdout", &compile(rel, &BuildOptions::default()));
+    let run = |action: &str, on_host: bool| {
+        let out = format!("{action}-{on_host}");
+        let mut cmd = std::process::Command::new(vv_run_bin());
+        // Every write a launch on the host's side: the longest VM takes some 160.
+        let launches = if action == "spin" { "4" } else { "1000" };
+        cmd.args(["t.vvk", "--vms", &N.to_string(), "--max-launches", launches, "--out-dir", &out, "--", "{vm}", action]);
+        cmd.current_dir(&dir).env("VV_CACHE_DIR", dir.join("cache")).env_remove("VV_HOST_STDOUT");
+        if on_host {
+            cmd.env("VV_HOST_STDOUT", "1");
+        }
+        let output = cmd.output().expect("vv-run starts");
+        let err = String::from_utf8_lossy(&output.stderr).into_owned();
+        let status = std::fs::read_to_string(dir.join(&out).join("status.json")).unwrap_or_else(|e| panic!("no status.json ({e}): {err}"));
+        let stdout: Vec<Vec<u8>> = (0..N).map(|vm| std::fs::read(dir.join(&out).join(format!("{vm}.out"))).unwrap()).collect();
+        (status, stdout, err)
+    };
+    for (action, after) in [("fault", "V"), ("trap", "vm "), ("spin", "vm \n")] {
+        let (status, stdout, err) = run(action, false);
+        let (host_status, host_stdout, _) = run(action, true);
+        assert_eq!((&status, &stdout), (&host_status, &host_stdout), "{action}: device against host; vv-run said:\n{err}");
+        for (vm, out) in stdout.iter().enumerate() {
+            // "vm 3\n", nwritten 5 as 'A' + 5, then what the action wrote ('A' + FAULT for "fault").
+            let head = format!("vm {vm}\nF{after}");
+            assert!(out.starts_with(head.as_bytes()), "{action}, vm {vm}: {:?}", String::from_utf8_lossy(out));
+        }
+        let ending = match action {
+            "fault" => "\"exit\":",
+            "trap" => "memory_out_of_bounds",
+            _ => "\"running\":true",
+        };
+        assert_eq!(status.matches(ending).count(), N, "{action}: {status}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 /// More VMs than slots (`resident`): a VM that stops hands its slot to the next, which starts
 /// from the memory image with its own argv. The VMs stop in another order than they started,
 /// some trap and some exit with codes of their own; every VM ends as the reference's does.
@@ -307,10 +354,7 @@ fn slots_on_two_devices() {
         }
         let output = cmd.output().expect("vv-run starts");
         let err = String::from_utf8_lossy(&output.stderr).into_owned();
-        let status: serde_json::Value = serde_json::from_str(
-            &std::fs::read_to_string(dir.join(out).join("status.json")).unwrap_or_else(|e| panic!("no status.json ({e}): {err}")),
-        )
-        .unwrap();
+        let status = std::fs::read_to_string(dir.join(out).join("status.json")).map(|s| serde_json::from_str::<serde_json::Value>(&s).unwrap());
         (status, err)
     };
     let (status, err) = run("both", None);
@@ -318,6 +362,7 @@ fn slots_on_two_devices() {
         eprintln!("skipping: no two PoCL pthread devices:\n{err}");
         return;
     }
+    let status = status.unwrap_or_else(|e| panic!("no status.json ({e}): {err}"));
     for vm in 0..N {
         let want = reference::run_command(&wasm, &[name.clone(), vm.to_string()], &[], &[]);
         let stdout = std::fs::read(dir.join(format!("both/{vm}.out"))).unwrap();
@@ -328,6 +373,7 @@ fn slots_on_two_devices() {
         }
     }
     let (failed, err) = run("failed", Some("launch@1:3"));
+    let failed = failed.unwrap_or_else(|e| panic!("no status.json ({e}): {err}"));
     let second = err.split("VMs ").nth(2).and_then(|s| s.split("..").next()).and_then(|s| s.parse::<usize>().ok());
     let second = second.unwrap_or_else(|| panic!("no second share in:\n{err}"));
     for vm in 0..N {

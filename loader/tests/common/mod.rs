@@ -177,10 +177,11 @@ kernel void vv_init(global uchar* mem, global ulong* globals, global const uchar
 }
 
 kernel void vv_run(global uchar* mem, global ulong* stack, global ulong* globals, global uint* state,
-                   global ulong* hc_hdr, global uchar* hc_data, global const uchar* stdin, uint nvms, uint fuel) {
+                   global ulong* hc_hdr, global uchar* hc_data, global uchar* hc_out, global const uchar* stdin,
+                   uint nvms, uint fuel) {
     uint vm = get_global_id(0);
     if (vm >= nvms || F(0) != RUNNING) return;
-    global ulong* hdr = hc_hdr + (ulong)vm * 16;
+    global ulong* hdr = hc_hdr + (ulong)vm * 17;
     global uchar* d = hc_data + (ulong)vm * 65536;
     switch (F(7)) {
 #ifdef ECHO_COMMAND
