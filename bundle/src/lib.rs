@@ -72,6 +72,9 @@ pub struct BuildOptions {
     /// Most registers a work-item may use on devices whose compiler takes a cap (NVIDIA's
     /// `-cl-nv-maxrregcount`); fewer registers fit more VMs on the device at once. 0: no cap.
     pub max_registers: u32,
+    /// Every write to stdout is a hypercall the host serves, instead of being written on the
+    /// device (`abi::HC_OUT`); the VM's launch ends at each write.
+    pub stdout_on_host: bool,
 }
 
 impl BuildOptions {
@@ -90,7 +93,7 @@ pub const DEFAULT_PARTITION_LINES: u32 = 10000;
 
 impl Default for BuildOptions {
     fn default() -> Self {
-        BuildOptions { heap_size: 4 << 20, stack_size: 128 << 10, interleave: 1, fuel: 1 << 20, partition_lines: DEFAULT_PARTITION_LINES, direct_calls: false, inline_functions: false, max_registers: 0 }
+        BuildOptions { heap_size: 4 << 20, stack_size: 128 << 10, interleave: 1, fuel: 1 << 20, partition_lines: DEFAULT_PARTITION_LINES, direct_calls: false, inline_functions: false, max_registers: 0, stdout_on_host: false }
     }
 }
 

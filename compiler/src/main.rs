@@ -70,6 +70,12 @@ struct BuildArgs {
     /// 34% slower. 0: no cap.
     #[arg(long, default_value_t = 0, value_name = "N")]
     max_registers: u32,
+    /// Make every write to stdout a hypercall the host serves, ending the VM's launch, instead of
+    /// writing it on the device for the host to take when the VM stops. The launch a write ends
+    /// brings a warp's VMs back in step: on an H100, imgproc (which prints as it goes) ran twice
+    /// as fast so; mandelbrot the same either way.
+    #[arg(long)]
+    stdout_on_host: bool,
     /// Also write the generated OpenCL C to this file, for reading (a program split into
     /// partitions also writes each to FILE's name with .p0, .p1, ... before the extension).
     #[arg(long, value_name = "FILE")]
@@ -128,6 +134,7 @@ fn build(args: BuildArgs) -> Result<()> {
         direct_calls: args.direct_calls,
         inline_functions: args.inline_functions,
         max_registers: args.max_registers,
+        stdout_on_host: args.stdout_on_host,
     };
     if let Err(e) = vv_compiler::validate_options(&opts) {
         bail!(e);

@@ -227,8 +227,8 @@ pub(crate) fn execute(
     let on_host = crate::env_flag("VV_HOST_STDIN");
     let mut inputs = DeviceInputs::new((!on_host).then_some(&stdin[..]), total);
     inputs.add_lists(input.contexts.iter().map(|c| (&c.args[..], &c.env[..])));
-    // VV_HOST_STDOUT=1: every write to stdout a hypercall, as before stdout moved to the device.
-    if !crate::env_flag("VV_HOST_STDOUT") {
+    // VV_HOST_STDOUT=1: every write to stdout a hypercall, as with `vvc build --stdout-on-host`.
+    if !shared.bundle.options.stdout_on_host && !crate::env_flag("VV_HOST_STDOUT") {
         inputs.add_stdout();
     }
     let mut slots = if n < total { Some(Slots::new(dev, shared.cfg, &mut input.contexts, n)?) } else { None };

@@ -133,12 +133,26 @@ fn startup_calls_on_the_device() {
 /// than a row, BADF, and proc_exit with output the host has not taken; every VM as the reference.
 /// Then what the reference answers otherwise (FAULT writes nothing, a `nwritten` outside memory
 /// traps after the bytes, a VM still running at a limit keeps what it wrote): vv-run gives the
-/// same as with every write a hypercall (`VV_HOST_STDOUT=1`).
+/// same as with every write a hypercall (`VV_HOST_STDOUT=1`, as `vvc build --stdout-on-host`).
 #[test]
 fn stdout_on_the_device() {
     const N: usize = 10;
     let rel = "wat/stdout_writes.wat";
     check_program(rel, None);
+    // In slots: a VM that exits with up to a row of stdout still on the device hands its slot on
+    // only after the host took it.
+    check_program_with(rel, None, Some(23));
+    // `vvc build --stdout-on-host`: the same output, a hypercall per write (10 VMs of shapes 0-9
+    // write 2-9 times to stdout, none on the device).
+    let writes = |opts: &BuildOptions| {
+        let cfg = RunConfig { vms: N, args: vec!["{vm}".into()], ..RunConfig::default() };
+        let report = run_limited(&load(compile(rel, opts)), cfg, rel);
+        (report.outcomes.into_iter().map(|o| o.stdout).collect::<Vec<_>>(), report.hypercalls)
+    };
+    let (device, device_calls) = writes(&BuildOptions::default());
+    let (host, host_calls) = writes(&BuildOptions { stdout_on_host: true, ..BuildOptions::default() });
+    assert_eq!(device, host, "--stdout-on-host writes the same");
+    assert!(host_calls >= device_calls + 20, "--stdout-on-host: {host_calls} hypercalls, against {device_calls}");
     let dir = dir_with_bundle("vv-stdout", &compile(rel, &BuildOptions::default()));
     let run = |action: &str, on_host: bool| {
         let out = format!("{action}-{on_host}");

@@ -59,6 +59,7 @@ fn corpus_options(program: &str, opts: &mut BuildOptions) {
         match word {
             "--interleave" => opts.interleave = words.next().and_then(|w| w.parse().ok()).expect("--interleave N"),
             "--inline-functions" => opts.inline_functions = true,
+            "--stdout-on-host" => opts.stdout_on_host = true,
             "--max-registers" => opts.max_registers = words.next().and_then(|w| w.parse().ok()).expect("--max-registers N"),
             other => panic!("bench/corpus.tsv: {program}: option {other} is not known to this test"),
         }
