@@ -57,7 +57,8 @@ Environment:
   VV_TRACE=1           print each setup step, launch and hypercall round on stderr
   VV_IGNORE_MAX_ALLOC=1  let one buffer exceed the device's CL_DEVICE_MAX_MEM_ALLOC_SIZE
                        (always so on NVIDIA, whose driver allows it)
-  VV_HOST_STDIN=1      serve every read of stdin as a hypercall instead of on the device (to compare)";
+  VV_HOST_STDIN=1      serve every read of stdin as a hypercall instead of on the device (to compare)
+  VV_HOST_STDOUT=1     serve every write to stdout as a hypercall, as with vvc build --stdout-on-host";
 
 /// Run a compiled WebAssembly program (a .vvk bundle from `vvc build`) as many independent VMs
 /// on an OpenCL device, one VM per work-item; their WASI calls are served by the host.

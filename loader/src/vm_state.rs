@@ -405,7 +405,7 @@ impl DeviceInputs {
             return Ok(());
         }
         Err(RunError::Config(format!(
-            "the VMs' stdin inputs take {} on {} beside the {} its {nvms} VMs need, more than its {} of global memory ({:.0}% usable) or its largest buffer ({}): run fewer VMs or give smaller inputs",
+            "the VMs' inputs (stdin, argv and environment) take {} on {} beside the {} its {nvms} VMs need, more than its {} of global memory ({:.0}% usable) or its largest buffer ({}): run fewer VMs or give smaller inputs",
             human_bytes(self.bytes()),
             dev.name,
             human_bytes(vms),
@@ -488,7 +488,7 @@ mod tests {
         let stdin = |mib: usize| DeviceInputs::new(Some(&[Arc::from(vec![7u8; mib << 20])]), 1);
         assert!(stdin(1).check_fit(&layout, 1, &dev).is_ok());
         let err = stdin(30).check_fit(&layout, 1, &dev).unwrap_err().to_string();
-        assert!(err.contains("stdin inputs take 30.0 MiB") && err.contains("run fewer VMs or give smaller inputs"), "{err}");
+        assert!(err.contains("inputs (stdin, argv and environment) take 30.0 MiB") && err.contains("run fewer VMs or give smaller inputs"), "{err}");
     }
 
     #[test]
