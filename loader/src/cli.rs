@@ -46,7 +46,8 @@ in order as one device would; the summary also gives each device's share, launch
 If a device cannot build the program, nothing runs: the error names each device that failed.
 If a device fails during the run, the others run on; its VMs are reported as not finished, with
 the device and the error (status.json: {\"vm\": i, \"device_error\": \"...\", \"device\": \"#k name\"};
-*.out/*.err hold their output up to the failure), and vv-run exits with status 3.
+*.out/*.err hold what the host had taken of their output before the failure), and vv-run exits
+with status 3.
 
 Output: without --out-dir, VM 0's stdout and stderr pass through to vv-run's own; a summary of all
 VMs (exits, traps, launches, hypercalls, VMs per second) always goes to stderr.

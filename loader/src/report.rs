@@ -18,7 +18,8 @@ pub enum VmStatus {
     /// Still running (or waiting for a hypercall) when `--max-launches` or `--timeout` stopped the run.
     Running { function: String },
     /// The device running the VM failed before the VM finished (multi-device runs only; the other
-    /// devices' VMs ran on). Its output up to the failure is kept.
+    /// devices' VMs ran on). What the host had taken of its output before the failure is kept
+    /// (not what it wrote on the device since it last stopped).
     DeviceFailed { device: String, error: String },
 }
 
