@@ -10,10 +10,12 @@ use vv_bundle::BundleError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
-    #[error("cannot read bundle {}: {source}", path.display())]
-    Read { path: PathBuf, source: std::io::Error },
-    #[error("{}: {source}", path.display())]
-    Bundle { path: PathBuf, source: BundleError },
+    // The messages carry the cause themselves (not as a `source`), so that a report of the chain
+    // does not say it twice.
+    #[error("cannot read bundle {}: {error}", path.display())]
+    Read { path: PathBuf, error: std::io::Error },
+    #[error("{}: {error}", path.display())]
+    Bundle { path: PathBuf, error: BundleError },
     #[error(transparent)]
     Device(#[from] DeviceError),
     #[error(transparent)]

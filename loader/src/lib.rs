@@ -235,6 +235,6 @@ impl Loader {
 /// Reads and checks a `.vvk` file.
 pub fn read_bundle_file(path: impl AsRef<Path>) -> Result<Bundle, LoadError> {
     let path = path.as_ref();
-    let bytes = std::fs::read(path).map_err(|source| LoadError::Read { path: path.to_path_buf(), source })?;
-    vv_bundle::read_bundle(&bytes).map_err(|source| LoadError::Bundle { path: path.to_path_buf(), source })
+    let bytes = std::fs::read(path).map_err(|error| LoadError::Read { path: path.to_path_buf(), error })?;
+    vv_bundle::read_bundle(&bytes).map_err(|error| LoadError::Bundle { path: path.to_path_buf(), error })
 }

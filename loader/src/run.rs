@@ -296,8 +296,11 @@ fn run_in_slots(
         // Stdout of the VMs that stopped, before their slots or steps start again.
         let t2 = Instant::now();
         let stopped: Vec<usize> = (0..n).filter(|&k| before[k] == abi::STATUS_RUNNING && status[k] != abi::STATUS_RUNNING).collect();
-        output::take_stdout(queue, &dev.helpers, &mut bufs, &stopped, &mut input.contexts)?;
+        let taken = output::take_stdout(queue, &dev.helpers, &mut bufs, &stopped, &mut input.contexts)?;
         progress.phases.transfer += t2.elapsed();
+        if taken > 0 {
+            trace!("[#{tag}] after launch {}: {taken} bytes of stdout from the device", progress.launches);
+        }
 
         if let Some(steps) = input.steps.as_mut() {
             let t = Instant::now();
