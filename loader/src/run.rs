@@ -294,12 +294,14 @@ fn run_in_slots(
         progress.phases.transfer += t1.elapsed();
 
         // Stdout of the VMs that stopped, before their slots or steps start again.
-        let t2 = Instant::now();
-        let stopped: Vec<usize> = (0..n).filter(|&k| before[k] == abi::STATUS_RUNNING && status[k] != abi::STATUS_RUNNING).collect();
-        let taken = output::take_stdout(queue, &dev.helpers, &mut bufs, &stopped, &mut input.contexts)?;
-        progress.phases.transfer += t2.elapsed();
-        if taken > 0 {
-            trace!("[#{tag}] after launch {}: {taken} bytes of stdout from the device", progress.launches);
+        if inputs.stdout_on_device() {
+            let t = Instant::now();
+            let stopped: Vec<usize> = (0..n).filter(|&k| before[k] == abi::STATUS_RUNNING && status[k] != abi::STATUS_RUNNING).collect();
+            let taken = output::take_stdout(queue, &dev.helpers, &mut bufs, &stopped, &mut input.contexts)?;
+            progress.phases.transfer += t.elapsed();
+            if taken > 0 {
+                trace!("[#{tag}] after launch {}: {taken} bytes of stdout from the device", progress.launches);
+            }
         }
 
         if let Some(steps) = input.steps.as_mut() {
@@ -361,8 +363,10 @@ fn run_in_slots(
         progress.takeover = Some(Takeover::Pending);
     }
     let t = Instant::now();
-    let still: Vec<usize> = (0..n).filter(|&k| status[k] == abi::STATUS_RUNNING).collect();
-    output::take_stdout(queue, &dev.helpers, &mut bufs, &still, &mut input.contexts)?;
+    if inputs.stdout_on_device() {
+        let still: Vec<usize> = (0..n).filter(|&k| status[k] == abi::STATUS_RUNNING).collect();
+        output::take_stdout(queue, &dev.helpers, &mut bufs, &still, &mut input.contexts)?;
+    }
     let (state, results) = read_outcomes(queue, &bufs, bundle, n)?;
     progress.phases.transfer += t.elapsed();
 

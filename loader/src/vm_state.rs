@@ -321,12 +321,14 @@ impl VmBuffers {
 pub struct DeviceInputs {
     packed: Vec<u8>,
     headers: Vec<u64>,
+    /// `add_stdout` ran: the VMs write stdout on the device.
+    stdout: bool,
 }
 
 impl DeviceInputs {
     pub fn new(inputs: Option<&[Arc<[u8]>]>, nvms: usize) -> DeviceInputs {
         let mut headers = vec![0u64; nvms * HC_WORDS];
-        let Some(inputs) = inputs else { return DeviceInputs { packed: Vec::new(), headers } };
+        let Some(inputs) = inputs else { return DeviceInputs { packed: Vec::new(), headers, stdout: false } };
         let mut packed = Vec::new();
         let mut at_of: HashMap<*const u8, usize> = HashMap::new();
         for (vm, input) in inputs.iter().enumerate().take(nvms) {
@@ -340,7 +342,7 @@ impl DeviceInputs {
         if packed.is_empty() {
             packed.push(0);
         }
-        DeviceInputs { packed, headers }
+        DeviceInputs { packed, headers, stdout: false }
     }
 
     /// Adds each VM's argv and environment (in VM order, from the first VM), laid out as
@@ -379,6 +381,12 @@ impl DeviceInputs {
         for header in self.headers.chunks_exact_mut(HC_WORDS) {
             header[abi::HC_OUT] = 1;
         }
+        self.stdout = true;
+    }
+
+    /// Whether the VMs write stdout on the device (`add_stdout`), so that the host must take it.
+    pub fn stdout_on_device(&self) -> bool {
+        self.stdout
     }
 
     /// VM `vm`'s hypercall header as it starts.
