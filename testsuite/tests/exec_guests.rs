@@ -156,24 +156,22 @@ fn stdout_on_the_device() {
     let dir = dir_with_bundle("vv-stdout", &compile(rel, &BuildOptions::default()));
     let run = |action: &str, on_host: bool| {
         let out = format!("{action}-{on_host}");
-        let mut cmd = std::process::Command::new(vv_run_bin());
         // Every write a launch on the host's side: the longest VM takes some 160.
         let launches = if action == "spin" { "4" } else { "1000" };
-        cmd.args(["t.vvk", "--vms", &N.to_string(), "--max-launches", launches, "--out-dir", &out, "--", "{vm}", action]);
-        cmd.current_dir(&dir).env("VV_CACHE_DIR", dir.join("cache")).env_remove("VV_HOST_STDOUT");
-        if on_host {
-            cmd.env("VV_HOST_STDOUT", "1");
-        }
-        let output = cmd.output().expect("vv-run starts");
-        let err = String::from_utf8_lossy(&output.stderr).into_owned();
+        let args = ["--vms", &N.to_string(), "--max-launches", launches, "--out-dir", &out, "--", "{vm}", action];
+        let err = vv_run_in(&dir, &args, if on_host { &[("VV_HOST_STDOUT", "1")] } else { &[] });
         let status = std::fs::read_to_string(dir.join(&out).join("status.json")).unwrap_or_else(|e| panic!("no status.json ({e}): {err}"));
         let stdout: Vec<Vec<u8>> = (0..N).map(|vm| std::fs::read(dir.join(&out).join(format!("{vm}.out"))).unwrap()).collect();
         (status, stdout, err)
     };
     for (action, after) in [("fault", "V"), ("trap", "vm "), ("spin", "vm \n")] {
         let (status, stdout, err) = run(action, false);
-        let (host_status, host_stdout, _) = run(action, true);
+        let (host_status, host_stdout, host_err) = run(action, true);
         assert_eq!((&status, &stdout), (&host_status, &host_stdout), "{action}: device against host; vv-run said:\n{err}");
+        if action != "spin" {
+            // Both runs end on their own; the host's takes a launch per write.
+            assert!(launches(&host_err) > launches(&err), "{action}: the host served the writes:\n{host_err}\n{err}");
+        }
         for (vm, out) in stdout.iter().enumerate() {
             // "vm 3\n", nwritten 5 as 'A' + 5, then what the action wrote ('A' + FAULT for "fault").
             let head = format!("vm {vm}\nF{after}");
@@ -249,6 +247,24 @@ fn dir_with_bundle(tag: &str, bundle: &vv_bundle::Bundle) -> std::path::PathBuf 
     dir
 }
 
+/// The launch count of vv-run's summary on stderr.
+fn launches(err: &str) -> u64 {
+    err.split(" launches,").next().and_then(|s| s.rsplit(' ').next()).and_then(|n| n.parse().ok()).unwrap_or_else(|| panic!("no launch count:\n{err}"))
+}
+
+/// Runs vv-run on `dir`'s t.vvk with `args`, caching in `dir`, with `env` and none of the test
+/// switches (`VV_HOST_STDIN`, `VV_HOST_STDOUT`, `VV_INJECT_FAULT`) but those it sets; returns
+/// what vv-run wrote to stderr.
+fn vv_run_in(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> String {
+    let mut cmd = std::process::Command::new(vv_run_bin());
+    cmd.arg("t.vvk").args(args).current_dir(dir).env("VV_CACHE_DIR", dir.join("cache"));
+    for switch in ["VV_HOST_STDIN", "VV_HOST_STDOUT", "VV_INJECT_FAULT"] {
+        cmd.env_remove(switch);
+    }
+    cmd.envs(env.iter().copied());
+    String::from_utf8_lossy(&cmd.output().expect("vv-run starts").stderr).into_owned()
+}
+
 /// A split bundle's cold start on the path GPUs take (build helpers; `VV_BUILD_HELPERS=1` brings
 /// them to CPU devices): the VMs start on the partitions while the whole program builds in a
 /// helper, move onto it by launch 3 (`VV_TAKEOVER_AT_LAUNCH`) mid-run, and end as the reference
@@ -266,15 +282,8 @@ fn whole_program_takes_over_from_partitions() {
     let name = bundle.source_name.clone();
     let dir = dir_with_bundle("vv-takeover", &bundle);
     let run = || {
-        let out = std::process::Command::new(vv_run_bin())
-            .args(["t.vvk", "--vms", &N.to_string(), "--out-dir", "out", "--cl-options=-cl-opt-disable", "--", "{vm}"])
-            .current_dir(&dir)
-            .env("VV_CACHE_DIR", dir.join("cache"))
-            .env("VV_BUILD_HELPERS", "1")
-            .env("VV_TAKEOVER_AT_LAUNCH", "3")
-            .output()
-            .expect("vv-run starts");
-        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        let args = ["--vms", &N.to_string(), "--out-dir", "out", "--cl-options=-cl-opt-disable", "--", "{vm}"];
+        let err = vv_run_in(&dir, &args, &[("VV_BUILD_HELPERS", "1"), ("VV_TAKEOVER_AT_LAUNCH", "3")]);
         let status: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(dir.join("out/status.json")).unwrap_or_else(|e| panic!("no status.json ({e}): {err}")))
                 .unwrap();
@@ -325,21 +334,14 @@ fn stdin_read_by_the_host_matches_the_device() {
         std::fs::write(dir.join("in").join(vm.to_string()), input).unwrap();
     }
     let run = |host: bool, out: &str| {
-        let mut cmd = std::process::Command::new(vv_run_bin());
-        cmd.args(["t.vvk", "--vms", &N.to_string(), "--stdin-dir", "in", "--out-dir", out]).current_dir(&dir);
-        cmd.env("VV_CACHE_DIR", dir.join("cache")).env_remove("VV_HOST_STDIN");
-        if host {
-            cmd.env("VV_HOST_STDIN", "1");
-        }
-        let output = cmd.output().expect("vv-run starts");
-        let err = String::from_utf8_lossy(&output.stderr).into_owned();
+        let args = ["--vms", &N.to_string(), "--stdin-dir", "in", "--out-dir", out];
+        let err = vv_run_in(&dir, &args, if host { &[("VV_HOST_STDIN", "1")] } else { &[] });
         for (vm, input) in inputs.iter().enumerate() {
             let want = reference::run_command(&wasm, std::slice::from_ref(&name), &[], input);
             let stdout = std::fs::read(dir.join(out).join(format!("{vm}.out"))).unwrap_or_else(|e| panic!("vm {vm}: {e}; vv-run said:\n{err}"));
             assert_eq!(stdout, want.stdout, "vm {vm} stdout, stdin by the host: {host}; vv-run said:\n{err}");
         }
-        let launches: u64 = err.split(" launches,").next().and_then(|s| s.rsplit(' ').next()).and_then(|n| n.parse().ok()).unwrap_or_else(|| panic!("no launch count:\n{err}"));
-        launches
+        launches(&err)
     };
     let on_device = run(false, "device");
     let by_host = run(true, "host");
@@ -360,14 +362,10 @@ fn slots_on_two_devices() {
     let name = bundle.source_name.clone();
     let dir = dir_with_bundle("vv-slots", &bundle);
     let run = |out: &str, fault: Option<&str>| {
-        let mut cmd = std::process::Command::new(vv_run_bin());
-        cmd.args(["t.vvk", "--vms", &N.to_string(), "--devices", "pthread", "--resident", "6", "--out-dir", out, "--", "{vm}"]);
-        cmd.current_dir(&dir).env("VV_CACHE_DIR", dir.join("cache")).env("POCL_DEVICES", "pthread pthread").env_remove("VV_INJECT_FAULT");
-        if let Some(f) = fault {
-            cmd.env("VV_INJECT_FAULT", f);
-        }
-        let output = cmd.output().expect("vv-run starts");
-        let err = String::from_utf8_lossy(&output.stderr).into_owned();
+        let args = ["--vms", &N.to_string(), "--devices", "pthread", "--resident", "6", "--out-dir", out, "--", "{vm}"];
+        let mut env = vec![("POCL_DEVICES", "pthread pthread")];
+        env.extend(fault.map(|f| ("VV_INJECT_FAULT", f)));
+        let err = vv_run_in(&dir, &args, &env);
         let status = std::fs::read_to_string(dir.join(out).join("status.json")).map(|s| serde_json::from_str::<serde_json::Value>(&s).unwrap());
         (status, err)
     };
