@@ -75,6 +75,33 @@ pub struct BuildOptions {
     /// Every write to stdout is a hypercall the host serves, instead of being written on the
     /// device (`abi::HC_OUT`); the VM's launch ends at each write.
     pub stdout_on_host: bool,
+    /// How the dispatcher picks, on GPUs that can, which of a warp's lanes run each round.
+    pub warp_gather: WarpGather,
+}
+
+/// Which of a warp's VMs the dispatcher runs each round, on NVIDIA GPUs of compute capability 8
+/// on (other devices run every VM each round). Lanes that drifted into different functions run
+/// them one group after the other; picking one function a round lets them meet again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Encode, Decode, Default)]
+pub enum WarpGather {
+    /// The VMs in the function most of the warp's VMs are in.
+    #[default]
+    Majority,
+    /// The VMs in the function of lowest index any of them is in.
+    Lowest,
+    /// Every VM, each in its own function.
+    Off,
+}
+
+impl WarpGather {
+    /// The device compiler's define that selects it in the prelude, if any.
+    pub fn define(self) -> Option<&'static str> {
+        match self {
+            WarpGather::Majority => Some("-DVV_GATHER_MAJORITY"),
+            WarpGather::Lowest => Some("-DVV_GATHER_LOWEST"),
+            WarpGather::Off => None,
+        }
+    }
 }
 
 impl BuildOptions {
@@ -93,7 +120,7 @@ pub const DEFAULT_PARTITION_LINES: u32 = 10000;
 
 impl Default for BuildOptions {
     fn default() -> Self {
-        BuildOptions { heap_size: 4 << 20, stack_size: 128 << 10, interleave: 1, fuel: 1 << 20, partition_lines: DEFAULT_PARTITION_LINES, direct_calls: false, inline_functions: false, max_registers: 0, stdout_on_host: false }
+        BuildOptions { heap_size: 4 << 20, stack_size: 128 << 10, interleave: 1, fuel: 1 << 20, partition_lines: DEFAULT_PARTITION_LINES, direct_calls: false, inline_functions: false, max_registers: 0, stdout_on_host: false, warp_gather: WarpGather::Majority }
     }
 }
 

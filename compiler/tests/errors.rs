@@ -110,6 +110,14 @@ fn vvc_builds_then_hits_the_cache_and_reports_errors() {
     assert!(std::fs::read_to_string(&cl).unwrap().contains("__kernel void vv_run"));
     let (ok, second) = vvc(&args, &cache);
     assert!(ok && second.contains("cache hit"), "{second}");
+    assert_eq!(bundle.options.warp_gather, vv_bundle::WarpGather::Majority);
+    let lowest = [&args[..], &["--warp-gather", "lowest"]].concat();
+    let (ok, third) = vvc(&lowest, &cache);
+    assert!(ok && !third.contains("cache hit"), "another lane choice is another bundle: {third}");
+    let bundle = vv_bundle::read_bundle(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(bundle.options.warp_gather, vv_bundle::WarpGather::Lowest);
+    let (ok, msg) = vvc(&[&args[..], &["--warp-gather", "sideways"]].concat(), &cache);
+    assert!(!ok && msg.contains("majority, lowest, off"), "{msg}");
 
     std::fs::write(&prog, "(module (import \"env\" \"nope\" (func)))").unwrap();
     let (ok, msg) = vvc(&args, &cache);

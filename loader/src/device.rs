@@ -100,6 +100,12 @@ impl DeviceInfo {
         self.is_nvidia() && self.nv_compute_major >= 7
     }
 
+    /// Whether kernels may also pick which of a warp's lanes run (`match.any.sync`,
+    /// `redux.sync`): NVIDIA GPUs from Ampere (compute capability 8) on.
+    pub fn has_warp_gather(&self) -> bool {
+        self.is_nvidia() && self.nv_compute_major >= 8
+    }
+
     /// How much work the device does at once, for sharing VMs between devices: compute units x
     /// clock in MHz (0 if the driver reports neither). Comparable between devices of one kind and
     /// vendor (identical GPUs get equal shares, a smaller or slower one less); a CPU compute unit

@@ -100,7 +100,9 @@ pub const CPU_OPT_DISABLE_LINES: usize = 5000;
 /// +34% at 65536 VMs with 128 on an H100; testsuite/bench/RESULTS.md). On NVIDIA GPUs from
 /// Volta on also `-DVV_WARP_SYNC`: the dispatcher brings its warp's lanes together at every round
 /// (nbody's kernel 33% faster, wordfreq's 14%, none of six programs measured on an H100 slower
-/// by more than 0.4%); `-DVV_NO_WARP_SYNC` in `extra` turns it off.
+/// by more than 0.4%); `-DVV_NO_WARP_SYNC` in `extra` turns it off. From Ampere on also the
+/// bundle's choice of which lanes run each round (`vvc build --warp-gather`), unless `extra` names
+/// a `VV_GATHER_*` of its own.
 pub fn build_options(dev: &DeviceInfo, source_lines: usize, build: &BuildOptions, extra: &str) -> String {
     let mut opts = Vec::new();
     if dev.device.single_fp_config().unwrap_or(0) & CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT != 0 {
@@ -114,6 +116,9 @@ pub fn build_options(dev: &DeviceInfo, source_lines: usize, build: &BuildOptions
     }
     if dev.has_warp_sync() && !extra.contains("WARP_SYNC") {
         opts.push("-DVV_WARP_SYNC".to_string());
+        if let Some(define) = build.warp_gather.define().filter(|_| dev.has_warp_gather() && !extra.contains("VV_GATHER")) {
+            opts.push(define.to_string());
+        }
     }
     if !extra.trim().is_empty() {
         opts.push(extra.trim().to_string());
@@ -484,6 +489,7 @@ pub(crate) fn store(binary: &[u8], path: &Path) -> Result<(), String> {
 mod tests {
     use super::*;
     use crate::device::DeviceKind;
+    use vv_bundle::WarpGather;
 
     #[test]
     fn incomplete_pocl_binaries_are_refused() {
@@ -500,10 +506,13 @@ mod tests {
         let mut nv = DeviceInfo::fake(1, "NVIDIA H100", DeviceKind::Gpu, "NVIDIA CUDA");
         nv.nv_compute_major = 9;
         let pocl = DeviceInfo::fake(0, "pthread-x", DeviceKind::Cpu, "Portable Computing Language");
-        assert_eq!(build_options(&nv, 10, &capped, ""), "-cl-nv-maxrregcount=128 -DVV_WARP_SYNC");
-        assert_eq!(build_options(&nv, 10, &BuildOptions::default(), ""), "-DVV_WARP_SYNC");
+        assert_eq!(build_options(&nv, 10, &capped, ""), "-cl-nv-maxrregcount=128 -DVV_WARP_SYNC -DVV_GATHER_MAJORITY");
+        assert_eq!(build_options(&nv, 10, &BuildOptions::default(), ""), "-DVV_WARP_SYNC -DVV_GATHER_MAJORITY");
         assert_eq!(build_options(&pocl, 10, &capped, ""), "");
-        assert_eq!(build_options(&nv, 10, &capped, "-cl-nv-maxrregcount=64"), "-DVV_WARP_SYNC -cl-nv-maxrregcount=64");
+        assert_eq!(
+            build_options(&nv, 10, &capped, "-cl-nv-maxrregcount=64"),
+            "-DVV_WARP_SYNC -DVV_GATHER_MAJORITY -cl-nv-maxrregcount=64"
+        );
     }
 
     #[test]
@@ -514,8 +523,21 @@ mod tests {
         let plain = BuildOptions::default();
         assert_eq!(build_options(&pocl, 10, &plain, ""), "", "inline PTX: NVIDIA only");
         assert_eq!(build_options(&nv, 10, &plain, "-DVV_NO_WARP_SYNC"), "-DVV_NO_WARP_SYNC");
+        nv.nv_compute_major = 7;
+        assert_eq!(build_options(&nv, 10, &plain, ""), "-DVV_WARP_SYNC", "picking lanes needs redux.sync: Ampere on");
         nv.nv_compute_major = 6;
         assert_eq!(build_options(&nv, 10, &plain, ""), "", "before Volta a warp's lanes run in step");
+    }
+
+    #[test]
+    fn the_bundles_lane_choice_unless_extra_names_one() {
+        let mut nv = DeviceInfo::fake(1, "NVIDIA H100", DeviceKind::Gpu, "NVIDIA CUDA");
+        nv.nv_compute_major = 9;
+        let lowest = BuildOptions { warp_gather: WarpGather::Lowest, ..BuildOptions::default() };
+        let off = BuildOptions { warp_gather: WarpGather::Off, ..BuildOptions::default() };
+        assert_eq!(build_options(&nv, 10, &lowest, ""), "-DVV_WARP_SYNC -DVV_GATHER_LOWEST");
+        assert_eq!(build_options(&nv, 10, &off, ""), "-DVV_WARP_SYNC");
+        assert_eq!(build_options(&nv, 10, &lowest, "-DVV_GATHER_MAJORITY"), "-DVV_WARP_SYNC -DVV_GATHER_MAJORITY");
     }
 
     #[test]

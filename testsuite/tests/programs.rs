@@ -22,7 +22,7 @@ mod common;
 use common::*;
 use std::sync::Mutex;
 use std::time::Instant;
-use vv_bundle::BuildOptions;
+use vv_bundle::{BuildOptions, WarpGather};
 use vv_loader::{LoadOptions, RunConfig, Split, Stdin, VmStatus};
 use vv_testsuite::reference::{self, CommandOutcome};
 
@@ -60,6 +60,14 @@ fn corpus_options(program: &str, opts: &mut BuildOptions) {
             "--interleave" => opts.interleave = words.next().and_then(|w| w.parse().ok()).expect("--interleave N"),
             "--inline-functions" => opts.inline_functions = true,
             "--stdout-on-host" => opts.stdout_on_host = true,
+            "--warp-gather" => {
+                opts.warp_gather = match words.next() {
+                    Some("majority") => WarpGather::Majority,
+                    Some("lowest") => WarpGather::Lowest,
+                    Some("off") => WarpGather::Off,
+                    other => panic!("bench/corpus.tsv: {program}: --warp-gather {other:?}"),
+                }
+            }
             "--max-registers" => opts.max_registers = words.next().and_then(|w| w.parse().ok()).expect("--max-registers N"),
             other => panic!("bench/corpus.tsv: {program}: option {other} is not known to this test"),
         }
