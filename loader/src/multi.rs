@@ -138,7 +138,7 @@ impl MultiLoader {
     /// with each device's capacity (compute units x clock; equal shares where a device reports
     /// none) as weight and the VMs its memory holds as limit (none with a resident count).
     pub fn plan(&self, vms: usize, resident: Option<usize>) -> Result<Vec<Range<usize>>, RunError> {
-        let layout = VmLayout::new(&self.bundle);
+        let layout = VmLayout::new(&self.bundle, crate::output::stdout_on_device(&self.bundle));
         let mut weights: Vec<u64> = self.devices.iter().map(|d| d.device.capacity()).collect();
         if weights.contains(&0) {
             weights.fill(1);
@@ -154,14 +154,13 @@ impl MultiLoader {
             None => {
                 let total: u64 = limits.iter().sum();
                 let each = self.devices.iter().zip(&limits).map(|(d, l)| format!("{} {l}", d.device.label())).collect::<Vec<_>>();
-                let breakdown = layout.buffers().iter().map(|(n, b)| format!("{n} {}", device::human_bytes(*b))).collect::<Vec<_>>().join(", ");
                 Err(FitError {
                     nvms: vms as u64,
                     max_vms: total,
                     device: format!("the {} devices together", self.devices.len()),
                     reason: format!("each holds at most: {}", each.join(", ")),
                     per_vm: device::human_bytes(layout.bytes_per_vm()),
-                    breakdown,
+                    breakdown: layout.breakdown(),
                 }
                 .into())
             }

@@ -9,6 +9,13 @@ use crate::wasi::VmContext;
 use opencl3::command_queue::CommandQueue;
 use opencl3::types::CL_BLOCKING;
 use vv_bundle::abi::{HC_OUT, HC_WORDS};
+use vv_bundle::Bundle;
+
+/// Whether `bundle`'s VMs write stdout on the device in a batch run: not with `vvc build
+/// --stdout-on-host` or `VV_HOST_STDOUT=1`, where every write is a hypercall.
+pub fn stdout_on_device(bundle: &Bundle) -> bool {
+    !bundle.options.stdout_on_host && !crate::env_flag("VV_HOST_STDOUT")
+}
 
 /// Appends what each VM of `vms` (sorted row indices) wrote to stdout on the device to its
 /// context in `contexts` (one per row) and empties its row. Returns the bytes taken.

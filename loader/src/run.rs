@@ -160,7 +160,7 @@ pub(crate) struct Prepared {
 
 impl Prepared {
     pub fn new(dev: &DeviceProgram, bundle: &Bundle, cfg: &RunConfig, n: usize) -> Result<Prepared, RunError> {
-        VmLayout::new(bundle).check_fit(n as u64, &dev.device)?;
+        VmLayout::new(bundle, crate::output::stdout_on_device(bundle)).check_fit(n as u64, &dev.device)?;
         let init = dev.kernel("vv_init").cl("finding kernel vv_init")?;
         let (kernels, home) = dev.run_kernels().cl("finding kernel vv_run")?;
         let max_of = |k: &Kernel| k.get_work_group_size(dev.device.device.id()).unwrap_or(1);
@@ -228,7 +228,7 @@ pub(crate) fn execute(
     let mut inputs = DeviceInputs::new((!on_host).then_some(&stdin[..]), total);
     inputs.add_lists(input.contexts.iter().map(|c| (&c.args[..], &c.env[..])));
     // VV_HOST_STDOUT=1: every write to stdout a hypercall, as with `vvc build --stdout-on-host`.
-    if !shared.bundle.options.stdout_on_host && !crate::env_flag("VV_HOST_STDOUT") {
+    if crate::output::stdout_on_device(shared.bundle) {
         inputs.add_stdout();
     }
     let mut slots = if n < total { Some(Slots::new(dev, shared.cfg, &mut input.contexts, n)?) } else { None };
@@ -259,7 +259,7 @@ fn run_in_slots(
     let first = input.vms.start;
     let tag = &dev.device.index;
     let Prepared { init, mut kernels, init_sizes } = prep;
-    let layout = VmLayout::new(bundle);
+    let layout = VmLayout::new(bundle, inputs.stdout_on_device());
     inputs.check_fit(&layout, n as u64, &dev.device)?;
     let number = |slots: &Option<Slots>, k: usize| first + slots.as_ref().map_or(k, |s| s.vm(k));
     let mut bufs = VmBuffers::allocate(&dev.context, &layout, n)?;

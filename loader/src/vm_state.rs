@@ -47,14 +47,19 @@ pub struct VmLayout {
     pub globals: u64,
     /// Bytes of the padded memory image (a multiple of 8, at least 8).
     pub image_bytes: u64,
+    /// Stdout bytes per VM on the device: `HC_OUT_BYTES` where the VMs write stdout there, else
+    /// none (`vvc build --stdout-on-host`, `VV_HOST_STDOUT=1`, serving).
+    pub stdout_bytes: u64,
 }
 
 /// Bytes per VM of the packing index: a (row, word, words) item.
 const PACK_ITEM_BYTES: u64 = 12;
 
 impl VmLayout {
-    pub fn new(bundle: &Bundle) -> VmLayout {
+    /// The buffers of `bundle`'s VMs, with a stdout row each if `stdout_on_device`.
+    pub fn new(bundle: &Bundle, stdout_on_device: bool) -> VmLayout {
         VmLayout {
+            stdout_bytes: if stdout_on_device { HC_OUT_BYTES as u64 } else { 0 },
             // Whole rows of the interleave: a module without memory still gets the 8-byte image
             // `vv_init` writes, which under interleave W > 8 spans W bytes of each VM.
             mem_bytes: (bundle.memory.max_pages as u64 * abi::PAGE_SIZE).max(8).max(bundle.options.interleave as u64),
@@ -73,9 +78,15 @@ impl VmLayout {
             ("state", STATE_FIELDS as u64 * 4),
             ("hypercall header", HC_WORDS as u64 * 8),
             ("hypercall data", HC_DATA_BYTES as u64),
-            ("stdout", HC_OUT_BYTES as u64),
+            ("stdout", self.stdout_bytes),
             ("hypercall packing index", PACK_ITEM_BYTES),
         ]
+    }
+
+    /// The per-VM buffers that take room, with their sizes, for error messages.
+    pub fn breakdown(&self) -> String {
+        let sized = self.buffers().into_iter().filter(|b| b.1 > 0);
+        sized.map(|(n, b)| format!("{n} {}", human_bytes(b))).collect::<Vec<_>>().join(", ")
     }
 
     pub fn bytes_per_vm(&self) -> u64 {
@@ -123,14 +134,13 @@ impl VmLayout {
                 human_bytes(max_alloc)
             )
         };
-        let breakdown = self.buffers().iter().map(|(n, b)| format!("{n} {}", human_bytes(*b))).collect::<Vec<_>>().join(", ");
         Err(FitError {
             nvms,
             max_vms,
             device: dev.name.clone(),
             reason,
             per_vm: human_bytes(self.bytes_per_vm()),
-            breakdown,
+            breakdown: self.breakdown(),
         })
     }
 }
@@ -181,7 +191,7 @@ pub struct VmBuffers {
     pub state: Buffer<u32>,
     pub hc_hdr: Buffer<u64>,
     pub hc_data: Buffer<u8>,
-    /// What the VMs wrote to stdout on the device (`abi::HC_OUT`), `HC_OUT_BYTES` a VM.
+    /// What the VMs wrote to stdout on the device (`abi::HC_OUT`), `layout.stdout_bytes` a VM.
     pub hc_out: Buffer<u8>,
     /// A hypercall round's (row, word, words) items for the packing kernels.
     pub pack_items: Buffer<u32>,
@@ -213,7 +223,8 @@ impl VmBuffers {
             state: buffer(context, n * STATE_FIELDS as u64, "allocating VM state")?,
             hc_hdr: buffer(context, n * HC_WORDS as u64, "allocating hypercall headers")?,
             hc_data: buffer(context, n * HC_DATA_BYTES as u64, "allocating hypercall data")?,
-            hc_out: buffer(context, n * HC_OUT_BYTES as u64, "allocating the VMs' stdout")?,
+            // One byte where no VM writes stdout on the device: `vv_run` takes a buffer there.
+            hc_out: buffer(context, (n * layout.stdout_bytes).max(1), "allocating the VMs' stdout")?,
             pack_items: buffer(context, n * PACK_ITEM_BYTES / 4, "allocating the hypercall packing index")?,
             packed: buffer(context, packed_bytes(nvms) as u64, "allocating the hypercall packing buffer")?,
             // SAFETY: no host pointer is passed; the driver allocates host memory it can map.
@@ -286,7 +297,7 @@ impl VmBuffers {
         }
         let mut list = list.to_vec();
         let image = self.image.as_ref().ok_or_else(|| RunError::Abi("the memory image is not on the device".into()))?;
-        let image_len = VmLayout::new(bundle).image_bytes;
+        let image_len = VmLayout::new(bundle, false).image_bytes;
         let sizes = launch::WorkSizes::new(list.len(), dev.device.kind, None, usize::MAX).map_err(RunError::Config)?;
         let k = reset;
         // SAFETY: the list buffer copies `list` at creation and lives until finish(); the other
@@ -489,7 +500,7 @@ mod tests {
 
     #[test]
     fn stdin_must_fit_beside_the_vms() {
-        let layout = VmLayout::new(&bundle(1, 0));
+        let layout = VmLayout::new(&bundle(1, 0), true);
         let mut dev = DeviceInfo::fake(0, "pocl", DeviceKind::Cpu, "p");
         dev.global_mem = 100 << 20;
         dev.max_alloc = 1 << 30;
@@ -501,22 +512,26 @@ mod tests {
 
     #[test]
     fn per_vm_bytes() {
-        let l = VmLayout::new(&bundle(64, 0));
+        let l = VmLayout::new(&bundle(64, 0), true);
         assert_eq!(l.mem_bytes, 64 * 65536);
         assert_eq!(l.globals, 1);
         assert_eq!(l.image_bytes, 16);
         assert_eq!(l.bytes_per_vm(), 64 * 65536 + 8192 + 8 + 32 + 136 + 65536 + 65536 + 12);
-        let empty = VmLayout::new(&bundle(0, 3));
+        let host_stdout = VmLayout::new(&bundle(64, 0), false);
+        assert_eq!(host_stdout.bytes_per_vm(), l.bytes_per_vm() - 65536, "no stdout row where the host writes stdout");
+        assert!(l.breakdown().contains("stdout 64.0 KiB"), "{}", l.breakdown());
+        assert!(!host_stdout.breakdown().contains("stdout"), "{}", host_stdout.breakdown());
+        let empty = VmLayout::new(&bundle(0, 3), true);
         assert_eq!((empty.mem_bytes, empty.globals), (8, 3));
         // Without memory, a VM still holds one row of the interleave (vv_init writes the image).
         let mut wide = bundle(0, 0);
         wide.options.interleave = 65536;
-        assert_eq!(VmLayout::new(&wide).mem_bytes, 65536);
+        assert_eq!(VmLayout::new(&wide, true).mem_bytes, 65536);
     }
 
     #[test]
     fn fit_by_total_and_by_allocation() {
-        let l = VmLayout::new(&bundle(64, 0));
+        let l = VmLayout::new(&bundle(64, 0), true);
         let per = l.bytes_per_vm();
         // Plenty per buffer: the total (90% of global) decides.
         assert_eq!(l.max_vms(per * 1000, u64::MAX), 884, "90% of 1000, less the image and the 64 MiB packing buffer");

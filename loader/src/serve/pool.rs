@@ -84,7 +84,7 @@ impl<'a> Pool<'a> {
         let run_cfg = RunConfig { vms: n, local_size: cfg.local_size, ..RunConfig::default() };
         let Prepared { init, kernels, init_sizes } = Prepared::new(dev, bundle, &run_cfg, n)?;
         let reset = dev.kernel("vv_reset").cl("finding kernel vv_reset (rebuild the bundle with this vvc)")?;
-        let mut bufs = VmBuffers::allocate(&dev.context, &VmLayout::new(bundle), n)?;
+        let mut bufs = VmBuffers::allocate(&dev.context, &VmLayout::new(bundle, false), n)?;
         let mut state = initial_state(bundle, &vec![abi::INVOKE_COMMAND; n]);
         let first = match style {
             Style::Command => abi::STATUS_EXITED,
