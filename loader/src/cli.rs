@@ -162,7 +162,10 @@ pub struct DeviceFlags {
     #[arg(long, value_enum, default_value_t = CacheArg::On, value_name = "WHEN")]
     pub binary_cache: CacheArg,
 
-    /// Extra OpenCL build options, e.g. "-cl-opt-disable" for big programs on PoCL.
+    /// Extra OpenCL build options, e.g. "-cl-opt-disable" for big programs on PoCL. On NVIDIA GPUs
+    /// also: -DVV_NO_WARP_SYNC (do not bring a warp's lanes together at each dispatcher round),
+    /// -DVV_GATHER_MAJORITY, -DVV_GATHER_LOWEST or -DVV_GATHER_OFF (in place of the bundle's `vvc build
+    /// --warp-gather`), -DVV_COUNT_LANES (print how many lanes of each warp do work).
     #[arg(long, value_name = "OPTS", allow_hyphen_values = true)]
     pub cl_options: Option<String>,
 
