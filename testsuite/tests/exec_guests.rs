@@ -256,13 +256,43 @@ fn launches(err: &str) -> u64 {
 /// switches (`VV_HOST_STDIN`, `VV_HOST_STDOUT`, `VV_INJECT_FAULT`) but those it sets; returns
 /// what vv-run wrote to stderr.
 fn vv_run_in(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> String {
+    vv_run_outputs(dir, args, env).1
+}
+
+/// `vv_run_in`, returning what vv-run wrote to stdout and to stderr.
+fn vv_run_outputs(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> (String, String) {
     let mut cmd = std::process::Command::new(vv_run_bin());
     cmd.arg("t.vvk").args(args).current_dir(dir).env("VV_CACHE_DIR", dir.join("cache"));
     for switch in ["VV_HOST_STDIN", "VV_HOST_STDOUT", "VV_INJECT_FAULT"] {
         cmd.env_remove(switch);
     }
     cmd.envs(env.iter().copied());
-    String::from_utf8_lossy(&cmd.output().expect("vv-run starts").stderr).into_owned()
+    let out = cmd.output().expect("vv-run starts");
+    (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+/// `--cl-options=-DVV_TRACE_ROUNDS`, the input of testsuite/bench/warp_model.py: a line for every
+/// dispatcher round of every VM (index, function, ticks, frame pointer). The first round is the
+/// entry's at the entry frame, calls go deeper, every round spends at least its dispatch tick, and
+/// VMs with equal input run equal rounds.
+#[test]
+fn rounds_traced_for_the_warp_model() {
+    let bundle = compile("wat/hello_wasi.wat", &BuildOptions { partition_lines: 0, ..BuildOptions::default() });
+    let dir = dir_with_bundle("vv-trace-rounds", &bundle);
+    let (out, err) = vv_run_outputs(&dir, &["--vms", "2", "--cl-options=-DVV_TRACE_ROUNDS", "--", "ab", "cde"], &[]);
+    let mut rounds: Vec<Vec<(u32, i64, u32)>> = vec![Vec::new(); 2];
+    for line in out.lines().filter_map(|l| l.strip_prefix("vv-round ")) {
+        let f: Vec<i64> = line.split(' ').map(|w| w.parse().unwrap_or_else(|_| panic!("bad line: {line}"))).collect();
+        rounds[f[0] as usize].push((f[1] as u32, f[2], f[3] as u32));
+    }
+    for (vm, r) in rounds.iter().enumerate() {
+        assert!(r.len() > 3, "vm {vm}: {} rounds traced\n{out}\n{err}", r.len());
+        assert_eq!(r[0].0, bundle.entry_function, "vm {vm} starts in the entry");
+        assert!(r.iter().any(|x| x.2 > r[0].2), "vm {vm}: no call went deeper than the entry frame: {r:?}");
+        assert!(r.iter().all(|x| x.1 >= 1), "vm {vm}: a round without its dispatch tick: {r:?}");
+    }
+    assert_eq!(rounds[0], rounds[1], "equal input, equal rounds");
+    std::fs::remove_dir_all(&dir).ok();
 }
 
 /// A split bundle's cold start on the path GPUs take (build helpers; `VV_BUILD_HELPERS=1` brings
