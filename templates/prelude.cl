@@ -503,16 +503,27 @@ static inline __global uchar *vv_hc_buf(vm_t *vm) {
     return vm->hc_data + (ulong)vm->id * VV_HC_DATA_BYTES;
 }
 
+/* Entry `i` of the iovec list at `iovs`: its pointer | its length << 32, or VV_IOVEC_OOB where
+   the entry or the bytes it names lie outside memory (no entry inside has that value: its bytes
+   would end past 4 GiB). */
+#define VV_IOVEC_OOB 0xfffffffffffffffful
+static inline ulong vv_iovec(vm_t *vm, uint iovs, uint i) {
+    ulong entry = (ulong)iovs + 8ul * i;
+    if (entry + 8ul > vm->mem_bytes) return VV_IOVEC_OOB;
+    uint ptr = vv_load32(vm, entry);
+    uint n = vv_load32(vm, entry + 4ul);
+    if ((ulong)ptr + n > vm->mem_bytes) return VV_IOVEC_OOB;
+    return (ulong)ptr | ((ulong)n << 32);
+}
+
 /* Copies the bytes an iovec list points at into the hypercall buffer (fd_write). */
 static inline uint vv_hc_copy_iovec_data(vm_t *vm, uint iovs, uint count) {
     __global uchar *dst = vv_hc_buf(vm);
     uint len = 0u;
     for (uint i = 0u; i < count; i++) {
-        ulong entry = (ulong)iovs + 8ul * i;
-        if (entry + 8ul > vm->mem_bytes) return VV_TRAP_OOB;
-        uint ptr = vv_load32(vm, entry);
-        uint n = vv_load32(vm, entry + 4ul);
-        if ((ulong)ptr + n > vm->mem_bytes) return VV_TRAP_OOB;
+        ulong iov = vv_iovec(vm, iovs, i);
+        if (iov == VV_IOVEC_OOB) return VV_TRAP_OOB;
+        uint ptr = (uint)iov, n = (uint)(iov >> 32);
         uint take = min(n, VV_HC_DATA_BYTES - len);
         for (uint j = 0u; j < take; j++)
             dst[len + j] = (uchar)vv_load8(vm, (ulong)ptr + j);
@@ -613,19 +624,16 @@ static inline uint vv_dev_fd_write(vm_t *vm, uint fd, uint iovs, uint count, uin
     ulong used = VV_HC(VV_HC_OUT) - 1ul;
     ulong total = 0ul;
     for (uint i = 0u; i < count; i++) {
-        ulong entry = (ulong)iovs + 8ul * i;
-        if (entry + 8ul > vm->mem_bytes) return VV_TRAP_OOB;
-        uint ptr = vv_load32(vm, entry);
-        uint n = vv_load32(vm, entry + 4ul);
-        if ((ulong)ptr + n > vm->mem_bytes) return VV_TRAP_OOB;
-        total += n;
+        ulong iov = vv_iovec(vm, iovs, i);
+        if (iov == VV_IOVEC_OOB) return VV_TRAP_OOB;
+        total += iov >> 32;
         if (used + total > VV_HC_OUT_BYTES) return VV_ON_HOST;
     }
     VV_FAULT_IF_OUTSIDE(nwritten, 4u);
     __global uchar *dst = vm->hc_out + (ulong)vm->id * VV_HC_OUT_BYTES + used;
     for (uint i = 0u; i < count; i++) {
-        uint ptr = vv_load32(vm, (ulong)iovs + 8ul * i);
-        uint n = vv_load32(vm, (ulong)iovs + 8ul * i + 4ul);
+        ulong iov = vv_iovec(vm, iovs, i);
+        uint ptr = (uint)iov, n = (uint)(iov >> 32);
         for (uint j = 0u; j < n; j++)
             *dst++ = (uchar)vv_load8(vm, (ulong)ptr + j);
     }

@@ -164,7 +164,7 @@ fn stdout_on_the_device() {
         let stdout: Vec<Vec<u8>> = (0..N).map(|vm| std::fs::read(dir.join(&out).join(format!("{vm}.out"))).unwrap()).collect();
         (status, stdout, err)
     };
-    for (action, after) in [("fault", "V"), ("trap", "vm "), ("spin", "vm \n")] {
+    for (action, after) in [("fault", "V"), ("trap", "vm "), ("spin", "vm \n"), ("bytes", ""), ("list", "")] {
         let (status, stdout, err) = run(action, false);
         let (host_status, host_stdout, host_err) = run(action, true);
         assert_eq!((&status, &stdout), (&host_status, &host_stdout), "{action}: device against host; vv-run said:\n{err}");
@@ -173,13 +173,14 @@ fn stdout_on_the_device() {
             assert!(launches(&host_err) > launches(&err), "{action}: the host served the writes:\n{host_err}\n{err}");
         }
         for (vm, out) in stdout.iter().enumerate() {
-            // "vm 3\n", nwritten 5 as 'A' + 5, then what the action wrote ('A' + FAULT for "fault").
+            // "vm 3\n", nwritten 5 as 'A' + 5, then what the action wrote ('A' + FAULT for "fault", nothing before
+            // the traps of "bytes" and "list").
             let head = format!("vm {vm}\nF{after}");
             assert!(out.starts_with(head.as_bytes()), "{action}, vm {vm}: {:?}", String::from_utf8_lossy(out));
         }
         let ending = match action {
             "fault" => "\"exit\":",
-            "trap" => "memory_out_of_bounds",
+            "trap" | "bytes" | "list" => "memory_out_of_bounds",
             _ => "\"running\":true",
         };
         assert_eq!(status.matches(ending).count(), N, "{action}: {status}");

@@ -11,7 +11,9 @@
 ;; argv[2], if given, adds an ending of its own before the blocks:
 ;; - "fault": a write whose nwritten lies past 4 GiB, then its errno;
 ;; - "trap": a write whose nwritten lies past the memory (the VM traps);
-;; - "spin": a short write, then a loop that never ends.
+;; - "spin": a short write, then a loop that never ends;
+;; - "bytes": a write whose iovec names bytes past the memory (the VM traps);
+;; - "list": a write whose iovec list lies past the memory (the VM traps).
 (module
   (import "wasi_snapshot_preview1" "args_sizes_get" (func $args_sizes_get (param i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "args_get" (func $args_get (param i32 i32) (result i32)))
@@ -82,7 +84,11 @@
         (if (i32.eq (local.get $act) (i32.const 115)) ;; 's'
           (then
             (drop (call $write (i32.const 1) (i32.const 16) (i32.const 4)))
-            (loop $spin (br $spin))))))
+            (loop $spin (br $spin))))
+        (if (i32.eq (local.get $act) (i32.const 98)) ;; 'b'
+          (then (drop (call $write (i32.const 1) (i32.const 131070) (i32.const 4)))))
+        (if (i32.eq (local.get $act) (i32.const 108)) ;; 'l'
+          (then (drop (call $fd_write (i32.const 1) (i32.const 131068) (i32.const 1) (i32.const 8)))))))
 
     (memory.fill (i32.const 8192) (i32.add (i32.const 97) (local.get $mode)) (i32.const 70000))
     (local.set $n (i32.add (i32.const 10) (i32.mul (local.get $mode) (i32.const 13))))
