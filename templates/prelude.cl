@@ -96,9 +96,10 @@ typedef struct {
 /* NVIDIA only, compute capability 8 on (inline PTX, with VV_WARP_SYNC; `vvc build --warp-gather`):
    of the lanes back at the dispatcher, only those in one function run this round, the others wait
    for a round of their own. VV_GATHER_MAJORITY picks the function most of them are in,
-   VV_GATHER_LOWEST the one of lowest index. Lanes that drifted into different functions then meet
-   again instead of running their functions one group after the other (H100, 16384 VMs: nbody's
-   and pbkdf2's kernels 2.4x as fast). Every round runs at least one lane, so the waits end. */
+   VV_GATHER_LOWEST the one of lowest index, VV_GATHER_DEEPEST the one of the lane deepest in its
+   call stack. Lanes that drifted into different functions then meet again instead of running
+   their functions one group after the other (H100, 16384 VMs: nbody's and pbkdf2's kernels 2.4x
+   as fast). Every round runs at least one lane, so the waits end. */
 #if defined(VV_WARP_SYNC) && !defined(VV_NO_WARP_SYNC) && defined(VV_GATHER_MAJORITY)
 static inline uint vv_gather(uint func) {
     uint active, peers, lane, best;
@@ -117,6 +118,18 @@ static inline uint vv_gather(uint func) {
     return func == least;
 }
 #define VV_GATHER() vv_gather(vm->func)
+#elif defined(VV_WARP_SYNC) && !defined(VV_NO_WARP_SYNC) && defined(VV_GATHER_DEEPEST)
+/* The lane with the highest frame pointer (then the highest lane) names the function. The pick is
+   always a waiting lane's own function, even if fp << 5 overflows, so a round never runs empty. */
+static inline uint vv_gather(uint func, uint fp) {
+    uint active, lane, best, chosen;
+    __asm__ volatile("activemask.b32 %0;" : "=r"(active));
+    __asm__("mov.u32 %0, %%laneid;" : "=r"(lane));
+    __asm__ volatile("redux.sync.max.u32 %0, %1, %2;" : "=r"(best) : "r"((fp << 5) | lane), "r"(active));
+    __asm__ volatile("shfl.sync.idx.b32 %0, %1, %2, 31, %3;" : "=r"(chosen) : "r"(func), "r"(best & 31u), "r"(active));
+    return func == chosen;
+}
+#define VV_GATHER() vv_gather(vm->func, vm->fp)
 #else
 #define VV_GATHER() 1u
 #endif

@@ -6,7 +6,7 @@ use sha2::{Digest, Sha256};
 
 pub const MAGIC: [u8; 4] = *b"VVK\x01";
 /// Bump whenever `Bundle` or the ABI changes shape.
-pub const FORMAT_VERSION: u32 = 11;
+pub const FORMAT_VERSION: u32 = 12;
 const HEADER_LEN: usize = 4 + 4 + 32;
 
 #[derive(Debug, thiserror::Error)]

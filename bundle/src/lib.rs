@@ -89,6 +89,8 @@ pub enum WarpGather {
     Majority,
     /// The VMs in the function of lowest index any of them is in.
     Lowest,
+    /// The VMs in the function of the VM deepest in its call stack (highest frame pointer).
+    Deepest,
     /// Every VM, each in its own function.
     Off,
 }
@@ -99,6 +101,7 @@ impl WarpGather {
         match self {
             WarpGather::Majority => Some("-DVV_GATHER_MAJORITY"),
             WarpGather::Lowest => Some("-DVV_GATHER_LOWEST"),
+            WarpGather::Deepest => Some("-DVV_GATHER_DEEPEST"),
             WarpGather::Off => None,
         }
     }

@@ -73,16 +73,19 @@ struct BuildArgs {
     /// Make every write to stdout a hypercall the host serves, ending the VM's launch, instead of
     /// writing it on the device for the host to take when the VM stops. The launch a write ends
     /// brings a warp's VMs back in step: on an H100, imgproc (which prints as it goes) ran twice
-    /// as fast so; mandelbrot the same either way.
+    /// as fast so with --warp-gather majority, but 2.3x slower than on the device with deepest.
     #[arg(long)]
     stdout_on_host: bool,
     /// Which of a warp's VMs the dispatcher runs each round on NVIDIA GPUs of compute capability 8
     /// on (other devices ignore it). VMs of one warp run different functions one group after the
     /// other; running one function a round, while the warp's other VMs wait, lets them meet again.
     /// majority: the function most of the warp's VMs are in; lowest: the function of lowest index
-    /// any of them is in; off: every VM each round. On an H100 at 16384 VMs, against off: majority
-    /// made ten of the eleven corpus programs' kernels 2-59% faster (scrypt 11% slower), lowest
-    /// seven of ten 5-66% faster (json 22%, allocstress 18% and imgproc 12% slower).
+    /// any of them is in; deepest: the function of the VM deepest in its call stack; off: every VM
+    /// each round. On an H100 at 16384 VMs: majority made ten of the eleven corpus programs'
+    /// kernels 2-59% shorter than off; lowest suits sortbench, regex, nbody and mandelbrot (up to
+    /// 43% shorter than majority), deepest json, scrypt and imgproc (38%, 44% and 78% shorter than
+    /// the better of majority and lowest; up to 3.1x longer on the other eight).
+    /// testsuite/bench/warp_model.sh predicts which suits a program.
     #[arg(long, value_enum, default_value_t = Gather::Majority)]
     warp_gather: Gather,
     /// Also write the generated OpenCL C to this file, for reading (a program split into
@@ -99,6 +102,7 @@ struct BuildArgs {
 enum Gather {
     Majority,
     Lowest,
+    Deepest,
     Off,
 }
 
@@ -155,6 +159,7 @@ fn build(args: BuildArgs) -> Result<()> {
         warp_gather: match args.warp_gather {
             Gather::Majority => WarpGather::Majority,
             Gather::Lowest => WarpGather::Lowest,
+            Gather::Deepest => WarpGather::Deepest,
             Gather::Off => WarpGather::Off,
         },
     };

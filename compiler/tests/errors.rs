@@ -111,13 +111,14 @@ fn vvc_builds_then_hits_the_cache_and_reports_errors() {
     let (ok, second) = vvc(&args, &cache);
     assert!(ok && second.contains("cache hit"), "{second}");
     assert_eq!(bundle.options.warp_gather, vv_bundle::WarpGather::Majority);
-    let lowest = [&args[..], &["--warp-gather", "lowest"]].concat();
-    let (ok, third) = vvc(&lowest, &cache);
-    assert!(ok && !third.contains("cache hit"), "another lane choice is another bundle: {third}");
-    let bundle = vv_bundle::read_bundle(&std::fs::read(&out).unwrap()).unwrap();
-    assert_eq!(bundle.options.warp_gather, vv_bundle::WarpGather::Lowest);
+    for (name, choice) in [("lowest", vv_bundle::WarpGather::Lowest), ("deepest", vv_bundle::WarpGather::Deepest)] {
+        let (ok, msg) = vvc(&[&args[..], &["--warp-gather", name]].concat(), &cache);
+        assert!(ok && !msg.contains("cache hit"), "another lane choice is another bundle: {msg}");
+        let bundle = vv_bundle::read_bundle(&std::fs::read(&out).unwrap()).unwrap();
+        assert_eq!(bundle.options.warp_gather, choice);
+    }
     let (ok, msg) = vvc(&[&args[..], &["--warp-gather", "sideways"]].concat(), &cache);
-    assert!(!ok && msg.contains("majority, lowest, off"), "{msg}");
+    assert!(!ok && msg.contains("majority, lowest, deepest, off"), "{msg}");
 
     std::fs::write(&prog, "(module (import \"env\" \"nope\" (func)))").unwrap();
     let (ok, msg) = vvc(&args, &cache);

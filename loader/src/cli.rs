@@ -164,8 +164,8 @@ pub struct DeviceFlags {
 
     /// Extra OpenCL build options, e.g. "-cl-opt-disable" for big programs on PoCL. On NVIDIA GPUs
     /// also: -DVV_NO_WARP_SYNC (do not bring a warp's lanes together at each dispatcher round),
-    /// -DVV_GATHER_MAJORITY, -DVV_GATHER_LOWEST or -DVV_GATHER_OFF (in place of the bundle's `vvc build
-    /// --warp-gather`), -DVV_COUNT_LANES (print how many lanes of each warp do work). On any device:
+    /// -DVV_GATHER_MAJORITY, -DVV_GATHER_LOWEST, -DVV_GATHER_DEEPEST or -DVV_GATHER_OFF (in place of
+    /// the bundle's `vvc build --warp-gather`), -DVV_COUNT_LANES (print how many lanes of each warp do work). On any device:
     /// -DVV_COUNT_DISPATCH (print each VM's dispatcher entries and fuel per launch),
     /// -DVV_TRACE_ROUNDS (print every dispatcher round of every VM, for
     /// testsuite/bench/warp_model.py).

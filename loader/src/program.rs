@@ -538,6 +538,9 @@ mod tests {
         assert_eq!(build_options(&nv, 10, &lowest, ""), "-DVV_WARP_SYNC -DVV_GATHER_LOWEST");
         assert_eq!(build_options(&nv, 10, &off, ""), "-DVV_WARP_SYNC");
         assert_eq!(build_options(&nv, 10, &lowest, "-DVV_GATHER_MAJORITY"), "-DVV_WARP_SYNC -DVV_GATHER_MAJORITY");
+        let deepest = BuildOptions { warp_gather: WarpGather::Deepest, ..BuildOptions::default() };
+        assert_eq!(build_options(&nv, 10, &deepest, ""), "-DVV_WARP_SYNC -DVV_GATHER_DEEPEST");
+        assert_eq!(build_options(&nv, 10, &deepest, "-DVV_GATHER_OFF"), "-DVV_WARP_SYNC -DVV_GATHER_OFF");
     }
 
     #[test]

@@ -9,7 +9,7 @@ functions of one round run one after the other. Ways of picking (`vvc build --wa
   off       every lane runs its own function each round
   majority  the function most lanes are in
   lowest    the function of lowest index any lane is in
-  deepest   the function of the lane deepest in its call stack (not a vvc option)
+  deepest   the function of the lane deepest in its call stack
 Prints, per trace, the share of lanes doing work (ticks / (32 x warp cost)) with `off`, and each
 way's warp cost against off's. Within-function divergence (lanes in one function whose loops run
 different counts) shows as the cost of the longest lane; memory stalls are not modelled.

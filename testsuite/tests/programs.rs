@@ -64,6 +64,7 @@ fn corpus_options(program: &str, opts: &mut BuildOptions) {
                 opts.warp_gather = match words.next() {
                     Some("majority") => WarpGather::Majority,
                     Some("lowest") => WarpGather::Lowest,
+                    Some("deepest") => WarpGather::Deepest,
                     Some("off") => WarpGather::Off,
                     other => panic!("bench/corpus.tsv: {program}: --warp-gather {other:?}"),
                 }
