@@ -10,8 +10,9 @@ functions of one round run one after the other. Ways of picking (`vvc build --wa
   majority  the function most lanes are in
   lowest    the function of lowest index any lane is in
   deepest   the function of the lane deepest in its call stack
-Prints, per trace, the share of lanes doing work (ticks / (32 x warp cost)) with `off`, and each
-way's warp cost against off's. Within-function divergence (lanes in one function whose loops run
+Prints, per trace, the share of lanes doing work (ticks / (32 x warp cost)) with `off`, each
+way's warp cost against off's, and the way of least cost: the `--warp-gather` to try first (on an
+H100 the measured best for ten of the eleven corpus programs, testsuite/bench/RESULTS.md). Within-function divergence (lanes in one function whose loops run
 different counts) shows as the cost of the longest lane; memory stalls are not modelled.
 
     python3 testsuite/bench/warp_model.py TRACE... [--ways off,majority,lowest,deepest]
@@ -73,8 +74,9 @@ def main():
     ways = [w for w in args.ways.split(",") if w]
     if "off" not in ways:
         ways.insert(0, "off")
-    print("| trace | VMs | lanes doing work (off) | " + " | ".join(f"{w} against off" for w in ways[1:]) + " |")
-    print("| --- | --- | --- |" + " --- |" * (len(ways) - 1))
+    print("| trace | VMs | lanes doing work (off) | " + " | ".join(f"{w} against off" for w in ways[1:])
+          + " | --warp-gather |")
+    print("| --- | --- | --- |" + " --- |" * len(ways))
     for path in args.traces:
         rounds = load(path)
         vms = sorted(rounds)
@@ -83,7 +85,8 @@ def main():
         cost = {w: sum(replay(lanes, w) for lanes in warps) for w in ways}
         name = os.path.basename(path).removesuffix(".trace")
         ratios = " | ".join(f"{cost[w] / cost['off']:.3f}" for w in ways[1:])
-        print(f"| {name} | {len(vms)} | {work / (32 * cost['off']):.3f} | {ratios} |", flush=True)
+        best = min(ways, key=lambda w: cost[w])
+        print(f"| {name} | {len(vms)} | {work / (32 * cost['off']):.3f} | {ratios} | {best} |", flush=True)
 
 
 if __name__ == "__main__":
