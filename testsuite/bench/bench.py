@@ -14,7 +14,9 @@ json`); VM i reads input i mod 512, argv programs get the arguments of tests/pro
 For each program: one cold start (empty vv and CUDA caches: the device build; for a program vvc
 split, on a GPU, the build of its partitions, then "whole" the whole program's), one cached start,
 then one CPU run of the first min(largest N, --cpu-runs) inputs (its runs/s), then one GPU run per
-VM count N, whose first min(N, CPU runs) VMs must match the CPU's outputs. Each program is built
+VM count N, whose first min(N, CPU runs) VMs must match the CPU's outputs. An N that does not fit
+in device memory is skipped, and the sweep adds the most VMs that fit (vv-run's count, rounded down
+to a multiple of 1024). Each program is built
 with its heap and its own vvc options from corpus.tsv (--vvc-args replaces the options). Prints a Markdown table per program, the best row of each and the
 geometric mean of the best GPU/CPU ratios; --json writes everything measured.
 """
@@ -277,7 +279,8 @@ def main():
                 flush=True,
             )
             rows = []
-            for n in counts:
+            sweep = list(counts)
+            for n in sweep:
                 out_dir = os.path.join(work, f"{program}-{n}")
                 gpu = vv_run(vvrun, vvk, n, device + stdin_flags + ["--out-dir", out_dir] + first, env)
                 if "error" in gpu:
@@ -285,6 +288,10 @@ def main():
                     print(f"{program} {n} VMs: not run: {last}", file=sys.stderr, flush=True)
                     results.setdefault("not_run", []).append({"program": program, "vms": n, "error": last})
                     shutil.rmtree(out_dir, ignore_errors=True)
+                    fit = most_that_fit(last)
+                    if fit and fit not in sweep:
+                        print(f"{program}: also {fit} VMs, the most that fit", file=sys.stderr, flush=True)
+                        sweep.append(fit)
                     continue
                 runs = min(n, runs_all)
                 bad = check({vm: r for vm, r in cpu_all.items() if vm < runs}, out_dir)
@@ -355,6 +362,14 @@ def main():
             json.dump(results, f, indent=1)
     if any(r["mismatches"] for rows in results["programs"].values() for r in rows):
         sys.exit("outputs differ between the GPU and the CPU (rows marked MISMATCH do not count)")
+
+
+def most_that_fit(error):
+    """From vv-run's error for VMs that do not fit in device memory, the most that fit, rounded
+    down to a multiple of 1024 (None for other errors or fewer than 1024)."""
+    m = re.search(r"at most (\d+) VMs fit", error)
+    fit = int(m.group(1)) // 1024 * 1024 if m else 0
+    return fit or None
 
 
 def row_text(r):
