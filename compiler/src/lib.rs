@@ -20,7 +20,7 @@ pub fn validate_options(opts: &BuildOptions) -> Result<(), String> {
     if !opts.interleave.is_power_of_two() || opts.interleave as u64 > vv_bundle::abi::PAGE_SIZE {
         return Err(format!("--interleave must be a power of two from 1 to 65536 bytes, not {}", opts.interleave));
     }
-    if opts.heap_size % vv_bundle::abi::PAGE_SIZE != 0 || opts.heap_size > 4 << 30 {
+    if !opts.heap_size.is_multiple_of(vv_bundle::abi::PAGE_SIZE) || opts.heap_size > 4 << 30 {
         return Err(format!("--heap-size must be a multiple of 64 KiB and at most 4 GiB, not {}", opts.heap_size));
     }
     if opts.stack_size < 1024 || opts.stack_size > 64 << 20 {

@@ -255,11 +255,11 @@ fn fuel_preempts_endless_loops() {
     assert_eq!(report.launches, 60, "the endless VMs keep the run going until the launch limit");
     for (vm, o) in report.outcomes.iter().enumerate() {
         let vm = vm as u64;
-        if vm % 2 == 0 && (vm / 2) % 4 == 0 {
+        if vm.is_multiple_of(2) && (vm / 2).is_multiple_of(4) {
             assert!(matches!(&o.status, VmStatus::Running { function } if function == "spin"), "vm {vm}: {:?}", o.status);
         } else {
             assert_eq!(o.status, VmStatus::Exited(0), "vm {vm}");
-            let want = if vm % 2 == 0 { vm / 2 * 2 } else { vm * 100 };
+            let want = if vm.is_multiple_of(2) { vm / 2 * 2 } else { vm * 100 };
             assert_eq!(o.results[0] as u32 as u64, want, "vm {vm}");
         }
     }

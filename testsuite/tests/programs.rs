@@ -299,7 +299,7 @@ fn text_input(vm: usize) -> Vec<u8> {
     let mut s = String::new();
     let mut line = 0;
     while s.len() < target {
-        let w = if rng.next() % 8 == 0 {
+        let w = if rng.next().is_multiple_of(8) {
             // a made-up word of two syllables, the first skewed towards the start of the list
             let a = (rng.next() % 16).min(rng.next() % 16) as usize;
             format!("{}{}", SYLLABLES[a], SYLLABLES[(rng.next() % 16) as usize])
@@ -308,7 +308,7 @@ fn text_input(vm: usize) -> Vec<u8> {
             let i = (0..skew).map(|_| (rng.next() % WORDS.len() as u64) as usize).min().unwrap();
             WORDS[i].to_string()
         };
-        if rng.next() % 13 == 0 {
+        if rng.next().is_multiple_of(13) {
             s.push_str(&w.to_uppercase());
         } else {
             s.push_str(&w);
@@ -325,7 +325,7 @@ fn text_input(vm: usize) -> Vec<u8> {
             _ => s.push(' '),
         }
     }
-    if vm % 5 == 0 {
+    if vm.is_multiple_of(5) {
         s.push('\n');
     }
     s.into_bytes()
@@ -366,11 +366,11 @@ fn json_value(rng: &mut Rng, depth: u32, out: &mut String) {
             let n = rng.next() % 6;
             for i in 0..n {
                 if i > 0 {
-                    out.push_str(if rng.next() % 3 == 0 { " , " } else { "," });
+                    out.push_str(if rng.next().is_multiple_of(3) { " , " } else { "," });
                 }
                 let key = ["id", "name", "tags", "x", "y", "z", "value", "b", "a", "\\u0041", "nested", ""];
                 out.push_str(&format!("\"{}{}\":", key[(rng.next() % key.len() as u64) as usize], rng.next() % 4));
-                if rng.next() % 4 == 0 {
+                if rng.next().is_multiple_of(4) {
                     out.push_str("\n  ");
                 }
                 json_value(rng, depth - 1, out);
@@ -401,10 +401,10 @@ fn json_text(rng: &mut Rng, len: usize, out: &mut String) {
     out.push('"');
     let start = out.len();
     // plain words; the last seven (escapes) only in one string of ten
-    let plain = if rng.next() % 10 == 0 { WORDS.len() } else { WORDS.len() - 7 };
+    let plain = if rng.next().is_multiple_of(10) { WORDS.len() } else { WORDS.len() - 7 };
     while out.len() - start < len {
         out.push_str(WORDS[(rng.next() % plain as u64) as usize]);
-        out.push(if rng.next() % 11 == 0 { ',' } else { ' ' });
+        out.push(if rng.next().is_multiple_of(11) { ',' } else { ' ' });
     }
     out.push('"');
 }

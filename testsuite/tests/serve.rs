@@ -162,8 +162,7 @@ fn command_input(i: usize) -> Vec<u8> {
 #[test]
 fn command_requests_match_the_reference() {
     const REQUESTS: usize = 1500;
-    let mut opts = BuildOptions::default();
-    opts.heap_size = 2 << 20;
+    let opts = BuildOptions { heap_size: 2 << 20, ..BuildOptions::default() };
     let server = Server::start("guests/request_log.wasm", opts, config(48));
     let requests: Vec<(String, Vec<u8>)> =
         (0..REQUESTS).map(|i| (format!("/run?arg=req{i}&arg=two%20words"), command_input(i))).collect();
@@ -227,8 +226,7 @@ fn resident_input(i: usize) -> Vec<u8> {
 #[test]
 fn resident_requests_match_the_reference() {
     const REQUESTS: usize = 1500;
-    let mut opts = BuildOptions::default();
-    opts.heap_size = 1 << 20;
+    let opts = BuildOptions { heap_size: 1 << 20, ..BuildOptions::default() };
     let server = Server::start("guests/serverless_hash.wasm", opts, config(48));
     let requests: Vec<(String, Vec<u8>)> = (0..REQUESTS).map(|i| ("/run".to_string(), resident_input(i))).collect();
     let answers = post_all(&server.url(""), requests.clone());
@@ -290,8 +288,7 @@ fn resident_requests_match_the_reference() {
 
 #[test]
 fn limits_timeouts_and_a_full_queue() {
-    let mut opts = BuildOptions::default();
-    opts.heap_size = 2 << 20;
+    let opts = BuildOptions { heap_size: 2 << 20, ..BuildOptions::default() };
     let mut cfg = config(2);
     cfg.queue = 2;
     cfg.request_timeout = Duration::from_secs(3);
@@ -335,8 +332,7 @@ fn limits_timeouts_and_a_full_queue() {
 
 #[test]
 fn shutdown_finishes_requests_in_flight() {
-    let mut opts = BuildOptions::default();
-    opts.heap_size = 2 << 20;
+    let opts = BuildOptions { heap_size: 2 << 20, ..BuildOptions::default() };
     let server = Server::start("guests/request_log.wasm", opts, config(8));
     let url = server.url("/run");
     let metrics_url = server.url("/metrics");

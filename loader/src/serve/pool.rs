@@ -394,7 +394,7 @@ impl<'a> Pool<'a> {
 
     /// Fails every request in flight (the device failed); the pool is not used after this.
     pub fn abandon(&mut self, why: &str) {
-        for slot in std::mem::replace(&mut self.slots, Vec::new()) {
+        for slot in std::mem::take(&mut self.slots) {
             if let Slot::Busy { job, .. } = slot {
                 self.fail(job, Failure::Device(why.to_string()));
             }
