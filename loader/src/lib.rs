@@ -30,6 +30,7 @@ mod device_program;
 mod partitions;
 mod error;
 mod fault;
+mod header_rows;
 mod helper_kernels;
 mod hostcalls;
 mod launch;

@@ -3,14 +3,14 @@
 
 use crate::device_program::DeviceProgram;
 use crate::error::{ClContext, RunError};
+use crate::header_rows::HeaderRows;
 use crate::report::VmStatus;
 use crate::run::{read_outcomes, status_of, Statuses};
 use crate::vm_state::{DeviceInputs, VmBuffers};
 use crate::wasi::VmContext;
 use crate::{Invoke, RunConfig};
 use opencl3::kernel::Kernel;
-use opencl3::types::CL_BLOCKING;
-use vv_bundle::abi::{self, HC_WORDS};
+use vv_bundle::abi;
 use vv_bundle::Bundle;
 
 /// How many VMs of a device's `len` are on it at once: all, or at most `cfg.resident`.
@@ -53,31 +53,37 @@ impl Slots {
         self.vm[k]
     }
 
-    /// Gives each slot whose VM stopped the next VM not yet started: keeps the stopped VM's
-    /// outcome and context, puts the slot back to the start on the device with the new VM's
-    /// header from `inputs`, and marks it RUNNING in `status`. `contexts` is in slot order; `first` numbers the
-    /// device's VMs in messages. Returns how many VMs started.
+    /// The slots whose VM stopped (by `status`) that a VM not yet started takes next, in order.
+    pub fn to_start(&self, status: &[u32]) -> Vec<usize> {
+        let left = self.away.len() - self.next;
+        (0..status.len()).filter(|&k| matches!(status[k], abi::STATUS_EXITED | abi::STATUS_TRAPPED)).take(left).collect()
+    }
+
+    /// Gives each slot of `stopped` (from `to_start`) the next VM not yet started: keeps the
+    /// stopped VM's outcome and context, puts the slot back to the start on the device with the
+    /// new VM's header from `inputs` (into `hdr`, which holds those rows, where the inputs are on
+    /// the device), and marks it RUNNING in `status`. `contexts` is in slot order; `first` numbers
+    /// the device's VMs in messages.
     #[allow(clippy::too_many_arguments)]
     pub fn refill(
         &mut self,
         dev: &DeviceProgram,
         bufs: &mut VmBuffers,
+        hdr: &mut HeaderRows,
         bundle: &Bundle,
         inputs: &DeviceInputs,
+        stopped: &[usize],
         status: &mut [u32],
         contexts: &mut [VmContext],
         first: usize,
-    ) -> Result<usize, RunError> {
-        let left = self.away.len() - self.next;
-        let stopped: Vec<usize> =
-            (0..status.len()).filter(|&k| matches!(status[k], abi::STATUS_EXITED | abi::STATUS_TRAPPED)).take(left).collect();
+    ) -> Result<(), RunError> {
         if stopped.is_empty() {
-            return Ok(0);
+            return Ok(());
         }
         let n = status.len();
         let (state, results) = read_outcomes(&dev.queue, bufs, bundle, n)?;
         let rows = bundle.invoke_slots as usize;
-        for &k in &stopped {
+        for &k in stopped {
             let vm = self.vm[k];
             let outcome = status_of(bundle, &state, n, k, first + vm)?;
             self.done[vm] = Some((outcome, (0..rows).map(|row| results[row * n + k]).collect()));
@@ -90,20 +96,11 @@ impl Slots {
         let list: Vec<u32> = stopped.iter().map(|&k| k as u32).collect();
         bufs.reset_to_start(dev, &self.reset, bundle, &list, abi::INVOKE_COMMAND)?;
         if inputs.on_device() {
-            // Slots between these hold the calls their VMs just made: read the rows from the first
-            // to the last new VM's, rewrite the new VMs' rows, write them back.
-            let (lo, hi) = (stopped[0], stopped[stopped.len() - 1]);
-            let mut headers = vec![0u64; (hi + 1 - lo) * HC_WORDS];
-            // SAFETY: blocking read and write of rows lo..=hi, inside the buffer.
-            unsafe {
-                dev.queue.enqueue_read_buffer(&bufs.hc_hdr, CL_BLOCKING, lo * HC_WORDS * 8, &mut headers, &[]).cl("reading hypercall headers")?;
-                for &k in &stopped {
-                    headers[(k - lo) * HC_WORDS..][..HC_WORDS].copy_from_slice(inputs.header(self.vm[k]));
-                }
-                dev.queue.enqueue_write_buffer(&mut bufs.hc_hdr, CL_BLOCKING, lo * HC_WORDS * 8, &headers, &[]).cl("writing hypercall headers")?;
+            for &k in stopped {
+                hdr.row_mut(k).copy_from_slice(inputs.header(self.vm[k]));
             }
         }
-        Ok(stopped.len())
+        Ok(())
     }
 
     /// Every VM's status and results in VM order, from those that left their slots and `last`

@@ -6,6 +6,7 @@
 use crate::device_program::DeviceProgram;
 use crate::error::{ClContext, RunError};
 use crate::fault::{self, Stage};
+use crate::header_rows::HeaderRows;
 use crate::hostcalls::{service_round, HostThreads};
 use crate::launch::{self, WorkSizes};
 use crate::output;
@@ -293,30 +294,33 @@ fn run_in_slots(
         unsafe { queue.enqueue_read_buffer(&bufs.state, CL_BLOCKING, 0, &mut status, &[]) }.cl("reading VM status")?;
         progress.phases.transfer += t1.elapsed();
 
-        // Stdout of the VMs that stopped, before their slots or steps start again.
-        if inputs.stdout_on_device() {
-            let t = Instant::now();
-            let stopped: Vec<usize> = (0..n).filter(|&k| before[k] == abi::STATUS_RUNNING && status[k] != abi::STATUS_RUNNING).collect();
-            let taken = output::take_stdout(queue, &dev.helpers, &mut bufs, &stopped, &mut input.contexts)?;
-            progress.phases.transfer += t.elapsed();
-            if taken > 0 {
-                trace!("[#{tag}] after launch {}: {taken} bytes of stdout from the device", progress.launches);
-            }
+        // Stdout of the VMs that stopped, before their slots or steps start again; the header
+        // rows both change are read once and written back once.
+        let t = Instant::now();
+        let stdout_of: Vec<usize> = if inputs.stdout_on_device() {
+            (0..n).filter(|&k| before[k] == abi::STATUS_RUNNING && status[k] != abi::STATUS_RUNNING).collect()
+        } else {
+            Vec::new()
+        };
+        let to_start = slots.as_ref().map_or_else(Vec::new, |s| s.to_start(&status));
+        let new_headers: &[usize] = if inputs.on_device() { &to_start } else { &[] };
+        let mut hdr = HeaderRows::read(queue, &bufs, stdout_of.iter().chain(new_headers).copied())?;
+        let taken = output::take_stdout(queue, &dev.helpers, &mut bufs, &mut hdr, &stdout_of, &mut input.contexts)?;
+        if taken > 0 {
+            trace!("[#{tag}] after launch {}: {taken} bytes of stdout from the device", progress.launches);
         }
-
+        // `to_start` holds before `advance`: only commands run in slots, only invoked exports in steps.
         if let Some(steps) = input.steps.as_mut() {
-            let t = Instant::now();
             sequence::advance(queue, &mut bufs, bundle, &mut status, steps, first)?;
-            progress.phases.transfer += t.elapsed();
         }
         if let Some(s) = slots.as_mut() {
-            let t = Instant::now();
-            let started = s.refill(dev, &mut bufs, bundle, inputs, &mut status, &mut input.contexts, first)?;
-            progress.phases.transfer += t.elapsed();
-            if started > 0 {
-                trace!("[#{tag}] after launch {}: {started} VMs took the slots of VMs that stopped", progress.launches);
+            s.refill(dev, &mut bufs, &mut hdr, bundle, inputs, &to_start, &mut status, &mut input.contexts, first)?;
+            if !to_start.is_empty() {
+                trace!("[#{tag}] after launch {}: {} VMs took the slots of VMs that stopped", progress.launches, to_start.len());
             }
         }
+        hdr.write(queue, &mut bufs)?;
+        progress.phases.transfer += t.elapsed();
         let mut waiting = Vec::new();
         let mut running = 0usize;
         for (k, &s) in status.iter().enumerate() {
@@ -365,7 +369,9 @@ fn run_in_slots(
     let t = Instant::now();
     if inputs.stdout_on_device() {
         let still: Vec<usize> = (0..n).filter(|&k| status[k] == abi::STATUS_RUNNING).collect();
-        output::take_stdout(queue, &dev.helpers, &mut bufs, &still, &mut input.contexts)?;
+        let mut hdr = HeaderRows::read(queue, &bufs, still.iter().copied())?;
+        output::take_stdout(queue, &dev.helpers, &mut bufs, &mut hdr, &still, &mut input.contexts)?;
+        hdr.write(queue, &mut bufs)?;
     }
     let (state, results) = read_outcomes(queue, &bufs, bundle, n)?;
     progress.phases.transfer += t.elapsed();
