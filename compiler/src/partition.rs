@@ -151,9 +151,9 @@ fn assign_within(nodes: &[Node], max_lines: usize, small_lines: usize) -> Partit
             home[f as usize] = p as u32;
         }
     }
-    for f in 0..n {
-        if home[f] == u32::MAX {
-            home[f] = 0;
+    for (f, h) in home.iter_mut().enumerate() {
+        if *h == u32::MAX {
+            *h = 0;
             members[0].insert(f as u32);
         }
     }
