@@ -78,6 +78,10 @@ typedef struct {
 #ifdef VV_COUNT_LANES
     float warp_issues;
 #endif
+#ifdef VV_COUNT_MEMORY
+    ulong accesses;
+    ulong accessed_bytes;
+#endif
 } vm_t;
 
 /* NVIDIA only (inline PTX; vv-run defines VV_WARP_SYNC on GPUs from Volta on, and
@@ -211,11 +215,23 @@ static inline __global uchar *vv_ptr(vm_t *vm, ulong a) {
     return vm->mem + vv_addr(vm, a);
 }
 
+/* Diagnostic (`vv-run --cl-options=-DVV_COUNT_MEMORY`, any device): counts the VM's accesses to
+   its linear memory and their bytes, printed per VM and launch on stdout: Wasm loads and stores
+   (an unaligned one counts once), bulk memory and WASI copies (a byte an access); not the call
+   stack or globals. */
+#ifdef VV_COUNT_MEMORY
+#define VV_COUNT_ACCESS(bytes_) (vm->accesses++, vm->accessed_bytes += (bytes_))
+#else
+#define VV_COUNT_ACCESS(bytes_)
+#endif
+
 static inline uint vv_load8(vm_t *vm, ulong a) {
+    VV_COUNT_ACCESS(1u);
     return *vv_ptr(vm, a);
 }
 
 static inline void vv_store8(vm_t *vm, ulong a, uint v) {
+    VV_COUNT_ACCESS(1u);
     *vv_ptr(vm, a) = (uchar)v;
 }
 
@@ -233,16 +249,17 @@ static inline void vv_store8(vm_t *vm, ulong a, uint v) {
 __attribute__((noinline)) static ulong vv_load_bytes(vm_t *vm, ulong a, uint n) {
     ulong v = 0ul;
     for (uint k = 0u; k < n; k++)
-        v |= (ulong)vv_load8(vm, a + k) << (8u * k);
+        v |= (ulong)*vv_ptr(vm, a + k) << (8u * k);
     return v;
 }
 
 __attribute__((noinline)) static void vv_store_bytes(vm_t *vm, ulong a, uint n, ulong v) {
     for (uint k = 0u; k < n; k++)
-        vv_store8(vm, a + k, (uint)(v >> (8u * k)));
+        *vv_ptr(vm, a + k) = (uchar)(v >> (8u * k));
 }
 
 static inline uint vv_load16(vm_t *vm, ulong a) {
+    VV_COUNT_ACCESS(2u);
     if (VV_STRIDED) {
         __global const uchar *p = vv_ptr(vm, a);
         ulong s = vm->nvms;
@@ -254,6 +271,7 @@ static inline uint vv_load16(vm_t *vm, ulong a) {
 }
 
 static inline void vv_store16(vm_t *vm, ulong a, uint v) {
+    VV_COUNT_ACCESS(2u);
     if (VV_STRIDED) {
         __global uchar *p = vv_ptr(vm, a);
         ulong s = vm->nvms;
@@ -281,6 +299,7 @@ static inline void vv_scatter32(__global uchar *p, ulong s, uint v) {
 }
 
 static inline uint vv_load32(vm_t *vm, ulong a) {
+    VV_COUNT_ACCESS(4u);
     if (VV_STRIDED)
         return vv_gather32(vv_ptr(vm, a), vm->nvms);
     if (VV_INTERLEAVE >= 4 && (a & 3ul) == 0ul)
@@ -289,6 +308,7 @@ static inline uint vv_load32(vm_t *vm, ulong a) {
 }
 
 static inline void vv_store32(vm_t *vm, ulong a, uint v) {
+    VV_COUNT_ACCESS(4u);
     if (VV_STRIDED) {
         vv_scatter32(vv_ptr(vm, a), vm->nvms, v);
         return;
@@ -301,6 +321,7 @@ static inline void vv_store32(vm_t *vm, ulong a, uint v) {
 }
 
 static inline ulong vv_load64(vm_t *vm, ulong a) {
+    VV_COUNT_ACCESS(8u);
     if (VV_STRIDED) {
         __global const uchar *p = vv_ptr(vm, a);
         ulong s = vm->nvms;
@@ -314,6 +335,7 @@ static inline ulong vv_load64(vm_t *vm, ulong a) {
 }
 
 static inline void vv_store64(vm_t *vm, ulong a, ulong v) {
+    VV_COUNT_ACCESS(8u);
     if (VV_STRIDED) {
         __global uchar *p = vv_ptr(vm, a);
         ulong s = vm->nvms;

@@ -168,7 +168,8 @@ pub struct DeviceFlags {
     /// the bundle's `vvc build --warp-gather`), -DVV_COUNT_LANES (print how many lanes of each warp do work). On any device:
     /// -DVV_COUNT_DISPATCH (print each VM's dispatcher entries and fuel per launch),
     /// -DVV_TRACE_ROUNDS (print every dispatcher round of every VM, for
-    /// testsuite/bench/warp_model.py).
+    /// testsuite/bench/warp_model.py), -DVV_COUNT_MEMORY (print each VM's accesses to its linear
+    /// memory and their bytes per launch, for testsuite/bench/memory_traffic.sh).
     #[arg(long, value_name = "OPTS", allow_hyphen_values = true)]
     pub cl_options: Option<String>,
 

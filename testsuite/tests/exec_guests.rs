@@ -296,6 +296,28 @@ fn rounds_traced_for_the_warp_model() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
+/// `--cl-options=-DVV_COUNT_MEMORY` (testsuite/bench/memory_traffic.sh): per VM and launch, the
+/// accesses to linear memory and their bytes. memory_counts.wat makes 7 accesses of 33 bytes, one
+/// of them unaligned, which counts once also where it goes byte by byte (interleave 4).
+#[test]
+fn memory_accesses_counted() {
+    for interleave in [1, 4] {
+        let bundle = compile("wat/memory_counts.wat", &BuildOptions { partition_lines: 0, interleave, ..BuildOptions::default() });
+        let dir = dir_with_bundle("vv-count-memory", &bundle);
+        let (out, err) = vv_run_outputs(&dir, &["--vms", "2", "--cl-options=-DVV_COUNT_MEMORY"], &[]);
+        let mut counts = [(0u64, 0u64); 2];
+        for line in out.lines().filter_map(|l| l.strip_prefix("vv-memory vm ")) {
+            let w: Vec<u64> =
+                line.split([' ', ':', ',']).filter_map(|w| w.parse().ok()).collect();
+            assert_eq!(w.len(), 3, "bad line: {line}");
+            counts[w[0] as usize].0 += w[1];
+            counts[w[0] as usize].1 += w[2];
+        }
+        assert_eq!(counts, [(7, 33); 2], "interleave {interleave}\n{out}\n{err}");
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}
+
 /// A split bundle's cold start on the path GPUs take (build helpers; `VV_BUILD_HELPERS=1` brings
 /// them to CPU devices): the VMs start on the partitions while the whole program builds in a
 /// helper, move onto it by launch 3 (`VV_TAKEOVER_AT_LAUNCH`) mid-run, and end as the reference
