@@ -39,3 +39,17 @@ pub fn take_stdout(
     }
     Ok(items.iter().map(|i| i.1).sum())
 }
+
+/// `take_stdout` for `vms` alone: reads their header rows and writes them back.
+pub fn take_stdout_of(
+    queue: &CommandQueue,
+    helpers: &HelperKernels,
+    bufs: &mut VmBuffers,
+    vms: &[usize],
+    contexts: &mut [VmContext],
+) -> Result<usize, RunError> {
+    let mut hdr = HeaderRows::read(queue, bufs, vms.iter().copied())?;
+    let taken = take_stdout(queue, helpers, bufs, &mut hdr, vms, contexts)?;
+    hdr.write(queue, bufs)?;
+    Ok(taken)
+}

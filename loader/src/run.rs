@@ -369,9 +369,7 @@ fn run_in_slots(
     let t = Instant::now();
     if inputs.stdout_on_device() {
         let still: Vec<usize> = (0..n).filter(|&k| status[k] == abi::STATUS_RUNNING).collect();
-        let mut hdr = HeaderRows::read(queue, &bufs, still.iter().copied())?;
-        output::take_stdout(queue, &dev.helpers, &mut bufs, &mut hdr, &still, &mut input.contexts)?;
-        hdr.write(queue, &mut bufs)?;
+        output::take_stdout_of(queue, &dev.helpers, &mut bufs, &still, &mut input.contexts)?;
     }
     let (state, results) = read_outcomes(queue, &bufs, bundle, n)?;
     progress.phases.transfer += t.elapsed();

@@ -3,7 +3,7 @@
  * started from its initial memory: a static counter (always 1 in a fresh instance), and
  * whether a static 64 KiB array was still all zeros, and a sum over a 256 KiB malloc'd block
  * (memory the program grows into), both taken before this run writes its mark into them. Input "trap" traps (unreachable), "exit N" exits with code N after printing, "spin"
- * loops forever (the server's request timeout must end it). */
+ * prints a line and loops forever (the server's request timeout must end it). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,9 +32,13 @@ int main(int argc, char **argv) {
     in[len] = '\0';
     if (strncmp(in, "trap", 4) == 0)
         __builtin_trap();
-    if (strncmp(in, "spin", 4) == 0)
+    if (strncmp(in, "spin", 4) == 0) {
+        /* Written before the endless loop: the next request its VM serves must not see it. */
+        printf("spinning\n");
+        fflush(stdout);
         for (volatile unsigned i = 0;; i++) {
         }
+    }
     int fresh_static = all_zero(scratch, sizeof scratch);
     memset(scratch, 0xA5, sizeof scratch);
     size_t big = 256 * 1024;

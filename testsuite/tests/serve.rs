@@ -202,12 +202,16 @@ fn command_requests_match_the_reference() {
     assert_eq!(metric(&text, "vv_requests_completed_total"), ok as f64, "{text}");
     assert!(text.contains(&format!("vv_request_errors_total{{kind=\"trap\"}} {traps}")), "{text}");
     assert_eq!(metric(&text, "vv_queue_depth"), 0.0);
+    // About 5 calls to the host a request: stdin (data, end of file), argv (sizes, strings), one
+    // line to stderr. Stdout stays on the device; through the host it adds 2 (about 10450 in all).
+    let calls = metric(&text, "vv_hypercalls_total");
+    assert!(calls <= 6.0 * REQUESTS as f64, "{calls} hypercalls: stdout went through the host?\n{text}");
     let (status, health) = get(&server.url("/healthz"));
     assert_eq!(status, StatusCode::OK);
     assert!(health.contains("\"style\":\"command\"") && health.contains("\"vms\":48"), "{health}");
     let summary = server.stop();
     assert_eq!(summary.requests, REQUESTS as u64);
-    eprintln!("command: {REQUESTS} requests, {ok} answered, {traps} traps, {} launches", summary.launches);
+    eprintln!("command: {REQUESTS} requests, {ok} answered, {traps} traps, {} launches, {calls} hypercalls", summary.launches);
 }
 
 /// Request `i` of the resident guest.

@@ -1,14 +1,16 @@
 //! The device side of serving: N resident VMs, each free or serving one request. Admits requests
 //! into free VMs, runs launches and hypercall rounds, answers what finished and resets VMs on the
-//! device (`vv_reset`) so that nothing of one request reaches the next.
+//! device (`vv_reset`, and an empty stdout row) so that nothing of one request reaches the next.
 
 use super::job::{Done, Failure, Job};
 use super::metrics::Metrics;
 use super::Style;
 use crate::device_program::DeviceProgram;
 use crate::error::{ClContext, RunError};
+use crate::header_rows::HeaderRows;
 use crate::hostcalls::{service_round, HostThreads};
 use crate::launch;
+use crate::output;
 use crate::partitions::RunKernels;
 use crate::run::{bind_run_kernels, trap_of, Prepared};
 use crate::vm_state::{initial_state, DeviceInputs, InitialContents, VmBuffers, VmLayout};
@@ -64,6 +66,9 @@ pub(crate) struct Pool<'a> {
     free: usize,
     /// Resident guests are on their way to their first request: a stop is an error.
     starting: bool,
+    /// Command VMs write stdout on the device (`abi::HC_OUT`), taken when they stop or call the
+    /// host; resident guests' responses go through the host.
+    stdout_on_device: bool,
     threads: HostThreads,
     started: Instant,
     rng: SplitMix64,
@@ -84,15 +89,22 @@ impl<'a> Pool<'a> {
         let run_cfg = RunConfig { vms: n, local_size: cfg.local_size, ..RunConfig::default() };
         let Prepared { init, kernels, init_sizes } = Prepared::new(dev, bundle, &run_cfg, n)?;
         let reset = dev.kernel("vv_reset").cl("finding kernel vv_reset (rebuild the bundle with this vvc)")?;
-        let mut bufs = VmBuffers::allocate(&dev.context, &VmLayout::new(bundle, false), n)?;
+        let stdout_on_device = style == Style::Command && output::stdout_on_device(bundle);
+        let layout = VmLayout::new(bundle, stdout_on_device);
+        // Stdin, argv and environment come from the host, request by request.
+        let mut inputs = DeviceInputs::new(None, n);
+        if stdout_on_device {
+            inputs.add_stdout();
+        }
+        inputs.check_fit(&layout, n as u64, &dev.device)?;
+        let mut bufs = VmBuffers::allocate(&dev.context, &layout, n)?;
         let mut state = initial_state(bundle, &vec![abi::INVOKE_COMMAND; n]);
         let first = match style {
             Style::Command => abi::STATUS_EXITED,
             Style::Resident => abi::STATUS_RUNNING,
         };
         state[abi::STATE_STATUS * n..][..n].fill(first);
-        let stdin = DeviceInputs::new(None, n);
-        let contents = InitialContents { image: &bundle.memory.image, state: &state, invoke_rows: &[], stdin: &stdin };
+        let contents = InitialContents { image: &bundle.memory.image, state: &state, invoke_rows: &[], stdin: &inputs };
         bufs.initialize(&dev.context, &dev.queue, &init, &dev.helpers, &contents, init_sizes)?;
         let started = Instant::now();
         let mut rng = SplitMix64::new(cfg.seed.unwrap_or_else(os_seed));
@@ -114,6 +126,7 @@ impl<'a> Pool<'a> {
             parked: vec![false; n],
             free,
             starting: false,
+            stdout_on_device,
             threads: HostThreads::for_devices(1),
             started,
             rng,
@@ -197,6 +210,17 @@ impl<'a> Pool<'a> {
             self.free -= 1;
         }
         self.reset_vms(&reset)?;
+        if self.stdout_on_device && !reset.is_empty() {
+            // An empty stdout row for each new request, whatever the last one left there (a
+            // request that trapped or timed out is not taken).
+            let mut hdr = HeaderRows::read(&self.dev.queue, &self.bufs, reset.iter().map(|&vm| vm as usize))?;
+            for &vm in &reset {
+                let row = hdr.row_mut(vm as usize);
+                row.fill(0);
+                row[abi::HC_OUT] = 1;
+            }
+            hdr.write(&self.dev.queue, &mut self.bufs)?;
+        }
         self.metrics.busy_vms.set((self.cfg.vms - self.free) as i64);
         Ok(())
     }
@@ -281,6 +305,12 @@ impl<'a> Pool<'a> {
 
     /// Answers and frees the VMs of `ran` that stopped; resident guests that stopped restart.
     fn after_launch(&mut self, ran: &[usize]) -> Result<(), RunError> {
+        if self.stdout_on_device {
+            // Before the host answers their calls (a write the device could not take goes
+            // through the host) or their requests.
+            let left: Vec<usize> = ran.iter().copied().filter(|&vm| self.status[vm] != abi::STATUS_RUNNING).collect();
+            output::take_stdout_of(&self.dev.queue, &self.dev.helpers, &mut self.bufs, &left, &mut self.contexts)?;
+        }
         let stopped: Vec<usize> =
             ran.iter().copied().filter(|&vm| matches!(self.status[vm], abi::STATUS_EXITED | abi::STATUS_TRAPPED)).collect();
         if stopped.is_empty() {
