@@ -336,6 +336,44 @@ pub struct DeviceInputs {
     stdout: bool,
 }
 
+/// A VM's argv and environment as `abi::HC_ARGS_AT` lays them out: for each list its count and
+/// bytes (u32 each), then its NUL-terminated strings, padded to 4 bytes.
+pub fn list_blob(args: &[String], env: &[String]) -> Vec<u8> {
+    let mut blob = Vec::new();
+    for list in [args, env] {
+        let bytes: usize = list.iter().map(|s| s.len() + 1).sum();
+        blob.extend_from_slice(&(list.len() as u32).to_le_bytes());
+        blob.extend_from_slice(&(bytes as u32).to_le_bytes());
+        for s in list {
+            blob.extend_from_slice(s.as_bytes());
+            blob.push(0);
+        }
+        blob.resize(blob.len().next_multiple_of(4), 0);
+    }
+    blob
+}
+
+/// One request's stdin and lists in a row of `row_bytes` at byte `at` of the inputs buffer:
+/// the row's bytes and the header words that point the VM at them (left 0, so that the host
+/// serves them, for a part that does not fit).
+pub fn request_row(stdin: &[u8], args: &[String], env: &[String], at: usize, row_bytes: usize) -> (Vec<u8>, [(usize, u64); 3]) {
+    let mut row = Vec::new();
+    let mut words = [(abi::HC_STDIN_AT, 0u64), (abi::HC_STDIN_LEFT, 0u64), (abi::HC_ARGS_AT, 0u64)];
+    if stdin.len() <= row_bytes {
+        row.extend_from_slice(stdin);
+        words[0].1 = at as u64;
+        words[1].1 = 1 + stdin.len() as u64;
+    }
+    let blob = list_blob(args, env);
+    let start = row.len().next_multiple_of(4);
+    if start + blob.len() <= row_bytes {
+        row.resize(start, 0);
+        row.extend_from_slice(&blob);
+        words[2].1 = 1 + (at + start) as u64;
+    }
+    (row, words)
+}
+
 impl DeviceInputs {
     pub fn new(inputs: Option<&[Arc<[u8]>]>, nvms: usize) -> DeviceInputs {
         let mut headers = vec![0u64; nvms * HC_WORDS];
@@ -360,19 +398,8 @@ impl DeviceInputs {
     /// `abi::HC_ARGS_AT` says; VMs with the same lists share one copy.
     pub fn add_lists<'a>(&mut self, lists: impl Iterator<Item = (&'a [String], &'a [String])>) {
         let mut at_of: HashMap<Vec<u8>, usize> = HashMap::new();
-        let mut blob = Vec::new();
         for (vm, (args, env)) in lists.enumerate() {
-            blob.clear();
-            for list in [args, env] {
-                let bytes: usize = list.iter().map(|s| s.len() + 1).sum();
-                blob.extend_from_slice(&(list.len() as u32).to_le_bytes());
-                blob.extend_from_slice(&(bytes as u32).to_le_bytes());
-                for s in list {
-                    blob.extend_from_slice(s.as_bytes());
-                    blob.push(0);
-                }
-                blob.resize(blob.len().next_multiple_of(4), 0);
-            }
+            let blob = list_blob(args, env);
             let at = match at_of.get(&blob) {
                 Some(&at) => at,
                 None => {
@@ -385,6 +412,12 @@ impl DeviceInputs {
             };
             self.headers[vm * HC_WORDS + abi::HC_ARGS_AT] = 1 + at as u64;
         }
+    }
+
+    /// A zeroed row of `row_bytes` for each of `nvms` VMs, to fill request by request
+    /// (`request_row`); until a VM's header says so, the host serves its stdin and lists.
+    pub fn rows(nvms: usize, row_bytes: usize) -> DeviceInputs {
+        DeviceInputs { packed: vec![0u8; (nvms * row_bytes).max(1)], headers: vec![0u64; nvms * HC_WORDS], stdout: false }
     }
 
     /// Lets every VM write stdout on the device (`abi::HC_OUT`).
@@ -440,6 +473,33 @@ mod tests {
     use super::*;
     use crate::device::DeviceKind;
     use vv_bundle::{BuildOptions, MemoryLayout};
+
+    #[test]
+    fn a_request_row_holds_what_fits() {
+        let args = vec!["prog".to_string(), "a b".to_string()];
+        let env = vec!["K=V".to_string()];
+        let blob = list_blob(&args, &env);
+        assert_eq!(blob.len() % 4, 0);
+        assert_eq!(&blob[..8], &[2, 0, 0, 0, 9, 0, 0, 0], "2 args, 9 bytes with their NULs");
+
+        // Stdin, then the lists at the next multiple of 4, both pointed at from byte 640.
+        let (row, words) = request_row(b"hello", &args, &env, 640, 64);
+        assert_eq!(&row[..5], b"hello");
+        assert_eq!(&row[8..], &blob[..]);
+        assert_eq!(words, [(abi::HC_STDIN_AT, 640), (abi::HC_STDIN_LEFT, 6), (abi::HC_ARGS_AT, 1 + 648)]);
+
+        // Stdin too large for the row: the host serves it, the lists still go first in the row.
+        let (row, words) = request_row(&[7u8; 65], &args, &env, 640, 64);
+        assert_eq!(row, blob);
+        assert_eq!(words, [(abi::HC_STDIN_AT, 0), (abi::HC_STDIN_LEFT, 0), (abi::HC_ARGS_AT, 1 + 640)]);
+
+        // Room for stdin but not the lists after it; empty stdin is on the device too (end of file).
+        let (row, words) = request_row(&[7u8; 60], &args, &env, 0, 64);
+        assert_eq!(row.len(), 60);
+        assert_eq!(words, [(abi::HC_STDIN_AT, 0), (abi::HC_STDIN_LEFT, 61), (abi::HC_ARGS_AT, 0)]);
+        let (_, words) = request_row(b"", &[], &[], 128, 64);
+        assert_eq!(words, [(abi::HC_STDIN_AT, 128), (abi::HC_STDIN_LEFT, 1), (abi::HC_ARGS_AT, 1 + 128)]);
+    }
 
     pub(crate) fn bundle(max_pages: u32, globals: usize) -> Bundle {
         Bundle {

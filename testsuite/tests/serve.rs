@@ -141,6 +141,10 @@ fn metric(text: &str, name: &str) -> f64 {
 
 /// Request `i`'s stdin for request_log: text of varying length; some make the VM trap or exit.
 fn command_input(i: usize) -> Vec<u8> {
+    if i % 500 == 5 {
+        // More than a VM's input row on the device holds: this stdin goes through the host.
+        return (0..70_000).map(|k| b'a' + (k % 26) as u8).collect();
+    }
     if i % 97 == 13 {
         return b"trap please".to_vec();
     }
@@ -202,16 +206,17 @@ fn command_requests_match_the_reference() {
     assert_eq!(metric(&text, "vv_requests_completed_total"), ok as f64, "{text}");
     assert!(text.contains(&format!("vv_request_errors_total{{kind=\"trap\"}} {traps}")), "{text}");
     assert_eq!(metric(&text, "vv_queue_depth"), 0.0);
-    // About 5 calls to the host a request: stdin (data, end of file), argv (sizes, strings), one
-    // line to stderr. Stdout stays on the device; through the host it adds 2 (about 10450 in all).
+    // One call to the host a request, its line to stderr: stdin, argv and stdout stay on the
+    // device. Any of them through the host adds 2 a request (stdin, argv: sizes, then data;
+    // stdout: two writes), except for the three stdin too large for the device.
     let calls = metric(&text, "vv_hypercalls_total");
-    assert!(calls <= 6.0 * REQUESTS as f64, "{calls} hypercalls: stdout went through the host?\n{text}");
     let (status, health) = get(&server.url("/healthz"));
     assert_eq!(status, StatusCode::OK);
     assert!(health.contains("\"style\":\"command\"") && health.contains("\"vms\":48"), "{health}");
     let summary = server.stop();
     assert_eq!(summary.requests, REQUESTS as u64);
     eprintln!("command: {REQUESTS} requests, {ok} answered, {traps} traps, {} launches, {calls} hypercalls", summary.launches);
+    assert!(calls <= 1.5 * REQUESTS as f64, "{calls} hypercalls: stdin, argv or stdout through the host?\n{text}");
 }
 
 /// Request `i` of the resident guest.

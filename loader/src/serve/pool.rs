@@ -13,16 +13,20 @@ use crate::launch;
 use crate::output;
 use crate::partitions::RunKernels;
 use crate::run::{bind_run_kernels, trap_of, Prepared};
-use crate::vm_state::{initial_state, DeviceInputs, InitialContents, VmBuffers, VmLayout};
+use crate::vm_state::{initial_state, request_row, DeviceInputs, InitialContents, VmBuffers, VmLayout};
 use crate::wasi::serverless::Inbox;
 use crate::wasi::{os_seed, SplitMix64, VmContext};
 use crate::RunConfig;
 use opencl3::kernel::Kernel;
-use opencl3::types::CL_BLOCKING;
+use opencl3::types::{CL_BLOCKING, CL_NON_BLOCKING};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use vv_bundle::abi::{self, HC_DATA_BYTES, STATE_FIELDS};
 use vv_bundle::Bundle;
+
+/// Bytes of a command VM's input row on the device: its request's stdin, then its argv and
+/// environment.
+const REQUEST_ROW: usize = 64 << 10;
 
 /// What a VM is doing for the server.
 #[derive(Debug)]
@@ -69,6 +73,9 @@ pub(crate) struct Pool<'a> {
     /// Command VMs write stdout on the device (`abi::HC_OUT`), taken when they stop or call the
     /// host; resident guests' responses go through the host.
     stdout_on_device: bool,
+    /// Command VMs read their request's stdin, argv and environment on the device, from their
+    /// `REQUEST_ROW` bytes of the inputs buffer (a part that does not fit goes through the host).
+    requests_on_device: bool,
     threads: HostThreads,
     started: Instant,
     rng: SplitMix64,
@@ -91,8 +98,10 @@ impl<'a> Pool<'a> {
         let reset = dev.kernel("vv_reset").cl("finding kernel vv_reset (rebuild the bundle with this vvc)")?;
         let stdout_on_device = style == Style::Command && output::stdout_on_device(bundle);
         let layout = VmLayout::new(bundle, stdout_on_device);
-        // Stdin, argv and environment come from the host, request by request.
-        let mut inputs = DeviceInputs::new(None, n);
+        // A command's stdin, argv and environment go into its VM's input row on the device, request
+        // by request (VV_HOST_STDIN=1: through the host, to compare).
+        let requests_on_device = style == Style::Command && !crate::env_flag("VV_HOST_STDIN");
+        let mut inputs = if requests_on_device { DeviceInputs::rows(n, REQUEST_ROW) } else { DeviceInputs::new(None, n) };
         if stdout_on_device {
             inputs.add_stdout();
         }
@@ -127,6 +136,7 @@ impl<'a> Pool<'a> {
             free,
             starting: false,
             stdout_on_device,
+            requests_on_device,
             threads: HostThreads::for_devices(1),
             started,
             rng,
@@ -210,19 +220,45 @@ impl<'a> Pool<'a> {
             self.free -= 1;
         }
         self.reset_vms(&reset)?;
-        if self.stdout_on_device && !reset.is_empty() {
-            // An empty stdout row for each new request, whatever the last one left there (a
-            // request that trapped or timed out is not taken).
-            let mut hdr = HeaderRows::read(&self.dev.queue, &self.bufs, reset.iter().map(|&vm| vm as usize))?;
-            for &vm in &reset {
-                let row = hdr.row_mut(vm as usize);
-                row.fill(0);
-                row[abi::HC_OUT] = 1;
-            }
-            hdr.write(&self.dev.queue, &mut self.bufs)?;
-        }
+        self.start_rows(&reset)?;
         self.metrics.busy_vms.set((self.cfg.vms - self.free) as i64);
         Ok(())
+    }
+
+    /// Each new request's header row, fresh whatever the last request left there (one that
+    /// trapped or timed out is not taken): an empty stdout row, and its stdin and argv in the VM's
+    /// input row, where they are on the device.
+    fn start_rows(&mut self, vms: &[u32]) -> Result<(), RunError> {
+        if vms.is_empty() || !(self.stdout_on_device || self.requests_on_device) {
+            return Ok(());
+        }
+        let queue = &self.dev.queue;
+        let mut hdr = HeaderRows::read(queue, &self.bufs, vms.iter().map(|&vm| vm as usize))?;
+        let mut uploads = Vec::new();
+        for &vm in vms {
+            let vm = vm as usize;
+            let row = hdr.row_mut(vm);
+            row.fill(0);
+            if self.stdout_on_device {
+                row[abi::HC_OUT] = 1;
+            }
+            if self.requests_on_device {
+                let ctx = &self.contexts[vm];
+                let (bytes, words) = request_row(ctx.stdin(), &ctx.args, &ctx.env, vm * REQUEST_ROW, REQUEST_ROW);
+                for (word, value) in words {
+                    row[word] = value;
+                }
+                uploads.push((vm, bytes));
+            }
+        }
+        for (vm, bytes) in uploads.iter().filter(|(_, b)| !b.is_empty()) {
+            // SAFETY: a write inside the VM's row of the inputs buffer, from `uploads`, which
+            // lives until the queue has finished.
+            unsafe { queue.enqueue_write_buffer(&mut self.bufs.stdin, CL_NON_BLOCKING, vm * REQUEST_ROW, bytes, &[]) }
+                .cl("uploading requests")?;
+        }
+        queue.finish().cl("uploading requests")?;
+        hdr.write(queue, &mut self.bufs)
     }
 
     /// One round: services the calls that wait (delivering admitted requests), launches the VMs
