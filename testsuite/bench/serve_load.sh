@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # The serving load run: each program served by `vv-run serve` on the GPU and by wasmtime on every
-# CPU core (cpu_serve.py), one after the other on the same machine, under the same load from oha
-# (POST /run with the same body, C connections, D seconds). Prints one line per run and writes
-# oha's JSON to OUT/.
+# CPU core (cpu_serve.py), one after the other on the same machine, under the same load from oha,
+# or from load.py where BIN_DIR has no oha (POST /run with the same body, C connections, D
+# seconds). Prints one line per run and writes the load's JSON to OUT/.
 #
 #   bash testsuite/bench/serve_load.sh BIN_DIR OUT_DIR [VMS] [DURATION] [CONNECTIONS...]
 #
-# BIN_DIR holds vvc, vv-run and oha; wasmtime must be importable by python3.
+# BIN_DIR holds vvc, vv-run and optionally oha; wasmtime must be importable by python3.
 set -euo pipefail
 BIN=$1 OUT=$2 VMS=${3:-4096} DUR=${4:-15s}
 shift $(( $# < 4 ? $# : 4 ))
@@ -14,6 +14,14 @@ CONNS=${*:-256 2048}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 mkdir -p "$OUT"
 ulimit -n 65536 2>/dev/null || true
+
+load() {  # url conns body: the load's JSON on stdout
+    if [ -x "$BIN/oha" ]; then
+        "$BIN/oha" -z "$DUR" -c "$2" -m POST -D "$3" --no-tui --output-format json "$1"
+    else
+        python3 "$ROOT/testsuite/bench/load.py" "$1" --body "$3" -c "$2" -z "${DUR%s}"
+    fi
+}
 
 wait_for() { for _ in $(seq 1 600); do curl -s -o /dev/null "$1" && return 0; sleep 0.2; done; echo "no server at $1" >&2; return 1; }
 
@@ -41,7 +49,7 @@ for spec in "wordfreq:programs/README.md" "json:bench/body.json"; do
     gpu=$!
     wait_for http://127.0.0.1:8100/healthz
     for c in $CONNS; do
-        "$BIN/oha" -z "$DUR" -c "$c" -m POST -D "$body" --no-tui --output-format json http://127.0.0.1:8100/run > "$OUT/$name.gpu.$c.json"
+        load http://127.0.0.1:8100/run "$c" "$body" > "$OUT/$name.gpu.$c.json"
         report "$name" "GPU (vv-run serve, $VMS VMs)" "$c" "$OUT/$name.gpu.$c.json"
     done
     curl -s http://127.0.0.1:8100/metrics > "$OUT/$name.gpu.metrics"
@@ -51,7 +59,7 @@ for spec in "wordfreq:programs/README.md" "json:bench/body.json"; do
     cpu=$!
     wait_for http://127.0.0.1:8101/
     for c in $CONNS; do
-        "$BIN/oha" -z "$DUR" -c "$c" -m POST -D "$body" --no-tui --output-format json http://127.0.0.1:8101/run > "$OUT/$name.cpu.$c.json"
+        load http://127.0.0.1:8101/run "$c" "$body" > "$OUT/$name.cpu.$c.json"
         report "$name" "CPU (wasmtime, $(nproc) processes)" "$c" "$OUT/$name.cpu.$c.json"
     done
     curl -s --data-binary @"$body" http://127.0.0.1:8101/run > "$OUT/$name.cpu.answer"
