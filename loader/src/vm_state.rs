@@ -272,9 +272,11 @@ impl VmBuffers {
                 queue.enqueue_write_buffer(&mut self.stack, CL_BLOCKING, 0, invoke_rows, &[]).cl("uploading invoke arguments")?;
             }
             let stdin = contents.stdin;
-            if !stdin.packed.is_empty() {
-                self.stdin = Buffer::<u8>::create(context, CL_MEM_READ_ONLY, stdin.packed.len(), ptr::null_mut()).cl("allocating the stdin buffer")?;
-                queue.enqueue_write_buffer(&mut self.stdin, CL_BLOCKING, 0, &stdin.packed, &[]).cl("uploading stdin")?;
+            if stdin.on_device() {
+                self.stdin = Buffer::<u8>::create(context, CL_MEM_READ_ONLY, stdin.bytes() as usize, ptr::null_mut()).cl("allocating the stdin buffer")?;
+                if !stdin.packed.is_empty() {
+                    queue.enqueue_write_buffer(&mut self.stdin, CL_BLOCKING, 0, &stdin.packed, &[]).cl("uploading stdin")?;
+                }
                 trace!("inputs on the device: {} for {} VMs", human_bytes(stdin.bytes()), self.nvms);
             }
             let headers = &stdin.headers[..self.nvms * HC_WORDS];
@@ -331,6 +333,9 @@ impl VmBuffers {
 /// those calls.
 pub struct DeviceInputs {
     packed: Vec<u8>,
+    /// Bytes of the buffer after `packed` that the host fills later, not uploaded at the start
+    /// (serving's request rows, `rows`).
+    reserved: usize,
     headers: Vec<u64>,
     /// `add_stdout` ran: the VMs write stdout on the device.
     stdout: bool,
@@ -377,7 +382,7 @@ pub fn request_row(stdin: &[u8], args: &[String], env: &[String], at: usize, row
 impl DeviceInputs {
     pub fn new(inputs: Option<&[Arc<[u8]>]>, nvms: usize) -> DeviceInputs {
         let mut headers = vec![0u64; nvms * HC_WORDS];
-        let Some(inputs) = inputs else { return DeviceInputs { packed: Vec::new(), headers, stdout: false } };
+        let Some(inputs) = inputs else { return DeviceInputs { packed: Vec::new(), reserved: 0, headers, stdout: false } };
         let mut packed = Vec::new();
         let mut at_of: HashMap<*const u8, usize> = HashMap::new();
         for (vm, input) in inputs.iter().enumerate().take(nvms) {
@@ -391,7 +396,7 @@ impl DeviceInputs {
         if packed.is_empty() {
             packed.push(0);
         }
-        DeviceInputs { packed, headers, stdout: false }
+        DeviceInputs { packed, reserved: 0, headers, stdout: false }
     }
 
     /// Adds each VM's argv and environment (in VM order, from the first VM), laid out as
@@ -414,10 +419,11 @@ impl DeviceInputs {
         }
     }
 
-    /// A zeroed row of `row_bytes` for each of `nvms` VMs, to fill request by request
-    /// (`request_row`); until a VM's header says so, the host serves its stdin and lists.
+    /// A row of `row_bytes` on the device for each of `nvms` VMs, to fill request by request
+    /// (`request_row`; nothing is uploaded at the start); until a VM's header says so, the host
+    /// serves its stdin and lists.
     pub fn rows(nvms: usize, row_bytes: usize) -> DeviceInputs {
-        DeviceInputs { packed: vec![0u8; (nvms * row_bytes).max(1)], headers: vec![0u64; nvms * HC_WORDS], stdout: false }
+        DeviceInputs { packed: Vec::new(), reserved: (nvms * row_bytes).max(1), headers: vec![0u64; nvms * HC_WORDS], stdout: false }
     }
 
     /// Lets every VM write stdout on the device (`abi::HC_OUT`).
@@ -440,12 +446,12 @@ impl DeviceInputs {
 
     /// Whether anything is on the device (else the host serves stdin, argv and environment).
     pub fn on_device(&self) -> bool {
-        !self.packed.is_empty()
+        self.bytes() > 0
     }
 
-    /// Bytes of the packed inputs on the device.
+    /// Bytes of the inputs buffer on the device.
     pub fn bytes(&self) -> u64 {
-        self.packed.len() as u64
+        (self.packed.len() + self.reserved) as u64
     }
 
     /// Checks that the packed inputs fit beside `nvms` VMs of `layout` on `dev`.
@@ -499,6 +505,10 @@ mod tests {
         assert_eq!(words, [(abi::HC_STDIN_AT, 0), (abi::HC_STDIN_LEFT, 61), (abi::HC_ARGS_AT, 0)]);
         let (_, words) = request_row(b"", &[], &[], 128, 64);
         assert_eq!(words, [(abi::HC_STDIN_AT, 128), (abi::HC_STDIN_LEFT, 1), (abi::HC_ARGS_AT, 1 + 128)]);
+
+        // The rows take device memory but nothing is uploaded for them at the start.
+        let rows = DeviceInputs::rows(3, 64);
+        assert!(rows.on_device() && rows.bytes() == 192 && rows.packed.is_empty());
     }
 
     pub(crate) fn bundle(max_pages: u32, globals: usize) -> Bundle {
