@@ -221,8 +221,10 @@ static inline __global uchar *vv_ptr(vm_t *vm, ulong a) {
    stack or globals. */
 #ifdef VV_COUNT_MEMORY
 #define VV_COUNT_ACCESS(bytes_) (vm->accesses++, vm->accessed_bytes += (bytes_))
+#define VV_COUNT_START(vm_) ((vm_)->accesses = 0ul, (vm_)->accessed_bytes = 0ul)
 #else
 #define VV_COUNT_ACCESS(bytes_)
+#define VV_COUNT_START(vm_)
 #endif
 
 static inline uint vv_load8(vm_t *vm, ulong a) {

@@ -56,7 +56,7 @@ pub fn write_entry(ctx: &ModuleCtx, entry_id: u32, start: Option<u32>, init_trap
                 let g = ctx.global_by_index(e.function);
                 let value = match &g.constant {
                     Some(_) => literal_bits(g.ty, g.init),
-                    None => g.ty.from_slot(&format!("VV_GLOBAL({}u)", g.index)),
+                    None => g.ty.read_slot(&format!("VV_GLOBAL({}u)", g.index)),
                 };
                 t.line(l2, format!("VV_SLOT(0u) = {};", g.ty.to_slot(&value)));
                 t.line(l2, "VV_EXIT(0u);");

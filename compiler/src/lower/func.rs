@@ -253,7 +253,7 @@ impl<'a> FunctionWriter<'a> {
         t.line(l2, "if (vm->fp + frame > VV_STACK_LIMIT) VV_TRAP(VV_TRAP_STACK_EXHAUSTED);");
         for (i, ty) in self.locals.iter().enumerate() {
             if i < self.params {
-                t.line(l2, format!("loc{i} = {};", ty.from_slot(&slot(2 + i))));
+                t.line(l2, format!("loc{i} = {};", ty.read_slot(&slot(2 + i))));
             } else {
                 t.line(l2, format!("loc{i} = {};", ty.zero()));
             }
@@ -374,10 +374,10 @@ impl<'a> FunctionWriter<'a> {
 
     fn restore(&self, t: &mut Text, l: Level, locals: &BTreeSet<usize>, stack: &BTreeSet<(usize, Ty)>) {
         for &i in locals {
-            t.line(l, format!("loc{i} = {};", self.locals[i].from_slot(&slot(2 + i))));
+            t.line(l, format!("loc{i} = {};", self.locals[i].read_slot(&slot(2 + i))));
         }
         for &(d, ty) in stack {
-            t.line(l, format!("{} = {};", var(ty, d), ty.from_slot(&slot(2 + self.locals.len() + d))));
+            t.line(l, format!("{} = {};", var(ty, d), ty.read_slot(&slot(2 + self.locals.len() + d))));
         }
     }
 
@@ -806,7 +806,7 @@ impl<'a> FunctionWriter<'a> {
                     Some(lit) => self.push_lazy(info.ty, atom(lit.clone())),
                     None => {
                         let dst = self.push(info.ty);
-                        self.line(format!("{dst} = {};", info.ty.from_slot(&format!("VV_GLOBAL({})", info.index))));
+                        self.line(format!("{dst} = {};", info.ty.read_slot(&format!("VV_GLOBAL({})", info.index))));
                     }
                 }
             }
@@ -1081,7 +1081,7 @@ impl<'a> FunctionWriter<'a> {
         self.label_line(&rlabel);
         for (i, ty) in results.iter().enumerate() {
             let dst = self.push(*ty);
-            self.line(format!("{dst} = {};", ty.from_slot(&slot_in_callee(2 + i))));
+            self.line(format!("{dst} = {};", ty.read_slot(&slot_in_callee(2 + i))));
         }
         Ok(())
     }

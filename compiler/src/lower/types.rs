@@ -108,7 +108,7 @@ impl Ty {
     }
 
     /// Reads a value of this type back from a 64-bit slot expression.
-    pub fn from_slot(self, s: &str) -> String {
+    pub fn read_slot(self, s: &str) -> String {
         match self {
             Ty::I32 | Ty::FuncRef | Ty::ExternRef => format!("(uint){s}"),
             Ty::I64 => s.to_string(),

@@ -163,16 +163,17 @@ struct RunBody {
     args: Vec<String>,
 }
 
-/// The body, or the answer to a body that could not be read (413 when it is too large).
-fn body_or_refusal(app: &App, body: Result<Bytes, BytesRejection>) -> Result<Bytes, Response> {
+/// The body, or the answer to a body that could not be read (413 when it is too large), boxed as
+/// it is the rare case.
+fn body_or_refusal(app: &App, body: Result<Bytes, BytesRejection>) -> Result<Bytes, Box<Response>> {
     body.map_err(|rejection| {
         app.metrics.requests.inc();
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             app.metrics.error(Refusal::TooLarge(0).kind());
-            return Refusal::TooLarge(app.max_body).into_response();
+            return Box::new(Refusal::TooLarge(app.max_body).into_response());
         }
         app.metrics.error("bad_request");
-        rejection.into_response()
+        Box::new(rejection.into_response())
     })
 }
 
@@ -184,7 +185,7 @@ async fn run(
 ) -> Response {
     let body = match body_or_refusal(&app, body) {
         Ok(b) => b,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let json_body = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|t| t.starts_with("application/json"));
     let mut args: Vec<String> = query.into_iter().filter(|(k, _)| k == "arg").map(|(_, v)| v).collect();
@@ -244,7 +245,7 @@ struct BatchEntry {
 async fn batch_submit(State(app): State<Arc<App>>, body: Result<Bytes, BytesRejection>) -> Response {
     let body = match body_or_refusal(&app, body) {
         Ok(b) => b,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let batch: BatchBody = match serde_json::from_slice(&body) {
         Ok(b) => b,
