@@ -2,7 +2,8 @@
 # The serving load run: each program served by `vv-run serve` on the GPU and by wasmtime on every
 # CPU core (cpu_serve.py), one after the other on the same machine, under the same load from oha,
 # or from load.py where BIN_DIR has no oha (POST /run with the same body, C connections, D
-# seconds). Prints one line per run and writes the load's JSON to OUT/.
+# seconds). The GPU is loaded once the server runs the program's whole program (not its
+# partitions). Prints one line per run and writes the load's JSON to OUT/.
 #
 #   bash testsuite/bench/serve_load.sh BIN_DIR OUT_DIR [VMS] [DURATION] [CONNECTIONS...]
 #
@@ -24,6 +25,13 @@ load() {  # url conns body: the load's JSON on stdout
 }
 
 wait_for() { for _ in $(seq 1 600); do curl -s -o /dev/null "$1" && return 0; sleep 0.2; done; echo "no server at $1" >&2; return 1; }
+
+# A split program serves on its partitions (a launch per cross-partition call) until its whole
+# program is built in the background: load it only once the server runs the whole program.
+wait_whole() {
+    for _ in $(seq 1 900); do curl -s "$1/metrics" | grep -qx 'vv_programs 1' && return 0; sleep 0.2; done
+    echo "still on partitions after 180 s: measuring them" >&2
+}
 
 report() {  # name side conns json
     python3 - "$@" <<'PY'
@@ -48,6 +56,7 @@ for spec in "wordfreq:programs/README.md" "json:bench/body.json"; do
     "$BIN/vv-run" serve "$OUT/$name.vvk" --vms "$VMS" --listen 127.0.0.1:8100 --queue $((VMS * 8)) 2> "$OUT/$name.gpu.log" &
     gpu=$!
     wait_for http://127.0.0.1:8100/healthz
+    wait_whole http://127.0.0.1:8100
     for c in $CONNS; do
         load http://127.0.0.1:8100/run "$c" "$body" > "$OUT/$name.gpu.$c.json"
         report "$name" "GPU (vv-run serve, $VMS VMs)" "$c" "$OUT/$name.gpu.$c.json"
